@@ -1,0 +1,94 @@
+"""Full-ranking evaluation: every model (or score matrix) ranked against all items, seen items masked.
+
+Protocol (BOOK.md): for stage ``valid`` a user's history is the training part, for ``test`` it is
+training + validation; every item of that history is masked; the target is never masked. Equal
+scores are ordered by item id (lower first), the same order the top-k lists use, so ranks and lists
+agree and a rerun gives identical numbers. Metrics come from ``tsrec.metrics``.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import torch
+
+from tsrec import metrics as M
+from tsrec.models.base import QueryBatch, Recommender, queries_from_frames, seen_mask
+from tsrec.prep import Split
+
+DEFAULT_KS = (5, 10, 20)
+
+
+def eval_queries(split: Split, stage: str = "test", target: str = "first") -> tuple[QueryBatch, np.ndarray]:
+    """Queries and target items for a stage; for a temporal split ``target="first"`` uses each user's
+    first event of the stage (next-item prediction right after the cut), for users with a history."""
+    targets = split.targets(stage)
+    history = split.history(stage)
+    if split.kind != "leave-one-out":
+        if target != "first":
+            raise ValueError("only target='first' is supported for single-target evaluation")
+        targets = targets.sort_values(["user", "timestamp"], kind="stable").drop_duplicates("user")
+        targets = targets[targets["user"].isin(history["user"].unique())]
+    targets = targets.sort_values("user", kind="stable")
+    return queries_from_frames(history, targets), targets["item"].to_numpy()
+
+
+def _scores_for(model_or_scores, batch: QueryBatch) -> torch.Tensor:
+    if isinstance(model_or_scores, Recommender) or hasattr(model_or_scores, "score"):
+        with torch.inference_mode():
+            s = model_or_scores.score(batch)
+        return torch.as_tensor(s).float().cpu()
+    scores = torch.as_tensor(model_or_scores)
+    if scores.dim() == 1:  # one score per item for everybody (e.g. popularity)
+        return scores.float().expand(len(batch), -1)
+    return scores[torch.as_tensor(batch.users)].float()
+
+
+def evaluate(model_or_scores, split: Split, stage: str = "test", ks=DEFAULT_KS, batch_size: int = 1024,
+             item_counts: np.ndarray | None = None, distance=None, per_user: bool = False):
+    """Score every query of ``stage`` against all items and return all metrics at every k.
+
+    ``model_or_scores``: a Recommender, a ``[n_users + 1, n_items + 1]`` score matrix indexed by user id,
+    or one ``[n_items + 1]`` vector for all users. ``item_counts`` (training counts per item) enables
+    novelty; ``distance`` (see ``tsrec.metrics``) enables intra-list diversity. With ``per_user=True``
+    also returns a DataFrame (user, target, rank) for intervals and breakdowns.
+    """
+    queries, targets = eval_queries(split, stage)
+    if item_counts is None:
+        item_counts = np.bincount(split.train["item"], minlength=split.n_items + 1)
+    kmax = max(ks)
+    ranks, tops, aucs = [], [], []
+    for start in range(0, len(queries), batch_size):
+        b = queries[start:start + batch_size]
+        scores = _scores_for(model_or_scores, b)
+        mask = seen_mask(b, scores.shape[1])
+        tgt = torch.as_tensor(targets[start:start + batch_size])
+        ranks.append(M.target_ranks(scores, tgt, mask))
+        tops.append(M.topk_items(scores, mask, kmax))
+        aucs.append(M.auc(scores, tgt, mask) * len(b))
+    rank = torch.cat(ranks)
+    top = torch.cat(tops).numpy()
+    out = M.rank_metrics(rank, ks)
+    out["AUC"] = float(sum(aucs) / len(queries))
+    n_users = int(split.train["user"].nunique())
+    for k in ks:
+        out[f"coverage@{k}"] = M.catalog_coverage(top[:, :k], split.n_items)
+        out[f"novelty@{k}"] = M.novelty(top[:, :k], item_counts, n_users)
+        if distance is not None:
+            out[f"ILD@{k}"] = M.intra_list_diversity(top[:, :k], distance)
+    out["users"] = len(queries)
+    if per_user:
+        return out, pd.DataFrame({"user": queries.users, "target": targets, "rank": rank.numpy()})
+    return out
+
+
+def evaluate_topk_sets(model, split: Split, stage: str = "test", k: int = 10) -> dict[str, float]:
+    """Multi-target evaluation for a temporal split: each user's whole stage as the relevant set."""
+    targets = split.targets(stage)
+    history = split.history(stage)
+    users = np.intersect1d(targets["user"].unique(), history["user"].unique())
+    first = targets[targets["user"].isin(users)].sort_values(["user", "timestamp"], kind="stable")
+    q = queries_from_frames(history, first.drop_duplicates("user"))
+    top = model.recommend(q, k)
+    relevant = first.groupby("user")["item"].apply(set).loc[q.users].tolist()
+    per = M.precision_recall_ndcg(top, relevant)
+    return {name: float(np.mean(v)) for name, v in per.items()}
