@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -174,8 +175,11 @@ def require_columns(df: pd.DataFrame, columns: tuple[str, ...] | list[str] = INT
 def _read_atomic(path: Path, expected: list[str]) -> pd.DataFrame:
     """Read a RecBole atomic file (tab separated, header 'name:type'), with a clear error if malformed."""
     try:
-        df = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, on_bad_lines="error")
-    except (pd.errors.ParserError, UnicodeDecodeError) as e:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", pd.errors.ParserWarning)  # a row longer than the header
+            df = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, on_bad_lines="error",
+                             index_col=False)
+    except (pd.errors.ParserError, pd.errors.ParserWarning, UnicodeDecodeError) as e:
         raise DataError(f"{path} is malformed ({e}); delete it and run `make data` to fetch it again") from e
     df.columns = [c.split(":")[0] for c in df.columns]
     missing = [c for c in expected if c not in df.columns]
@@ -322,7 +326,7 @@ def synthetic(n_users: int = 60, n_items: int = 40, days: int = 56, events_per_u
     base = rng.gamma(1.0, 1.0, n_items) + 0.1
     repeat_period, repeaters = 7, rng.choice(n_users, n_users // 3, replace=False)
     dates = pd.date_range(start, periods=days, freq="D", tz="UTC")
-    p_day = day_w[dates.dayofweek]; p_day /= p_day.sum()
+    p_day = day_w[dates.day_of_week]; p_day /= p_day.sum()
     rows = []
     for u in range(n_users):
         d = np.sort(rng.choice(days, events_per_user, p=p_day))
@@ -335,8 +339,10 @@ def synthetic(n_users: int = 60, n_items: int = 40, days: int = 56, events_per_u
                 continue
             item = rng.choice(n_items, p=appeal / appeal.sum())
             rows.append((u + 1, item + 1, t0 + int(di) * 86400 + int(hi) * 3600 + int(si)))
+    favourites = {}
     for u in repeaters:
         fav = int(rng.integers(0, n_items)) + 1
+        favourites[int(u) + 1] = fav
         first = launch[fav - 1] + int(rng.integers(0, 3))
         for di in range(int(first), days, repeat_period):
             rows.append((int(u) + 1, fav, t0 + di * 86400 + 20 * 3600 + int(rng.integers(0, 3600))))
@@ -347,8 +353,8 @@ def synthetic(n_users: int = 60, n_items: int = 40, days: int = 56, events_per_u
     items = pd.DataFrame({"item": np.arange(1, n_items + 1), "title": [f"Item {i}" for i in range(1, n_items + 1)],
                           "genres": ["|".join(rng.choice(genres, 2, replace=False)) for _ in range(n_items)],
                           "launch_day": launch})
-    info = {"synthetic": True, "day_weights": day_w, "hour_weights": hour_w, "launch_day": launch,
-            "half_life_days": half_life, "repeat_period_days": repeat_period, "repeaters": np.sort(repeaters) + 1}
+    info = {"synthetic": True, "start": t0, "day_weights": day_w, "hour_weights": hour_w, "launch_day": launch,
+            "half_life_days": half_life, "repeat_period_days": repeat_period, "repeaters": np.sort(repeaters) + 1, "favourites": favourites}
     return Dataset("synthetic", inter, items, None, info=info)
 
 

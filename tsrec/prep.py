@@ -98,7 +98,7 @@ def add_time_features(df: pd.DataFrame, tz: str = "UTC") -> pd.DataFrame:
     NaN for the first) and item_age (s since the item's first event in this frame)."""
     ordered = time_order(df)
     when = pd.to_datetime(ordered["timestamp"], unit="s", utc=True).dt.tz_convert(tz)
-    out = ordered.assign(hour=when.dt.hour.astype("int8"), dayofweek=when.dt.dayofweek.astype("int8"))
+    out = ordered.assign(hour=when.dt.hour.astype("int8"), dayofweek=when.dt.day_of_week.astype("int8"))
     out["dt_prev"] = out.groupby("user", sort=False)["timestamp"].diff()
     out["item_age"] = out["timestamp"] - out.groupby("item")["timestamp"].transform("min")
     return out.loc[df.index]

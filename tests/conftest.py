@@ -1,0 +1,41 @@
+"""Shared fixtures: small thread pool, GPU tests skipped without CUDA, data sets loaded once."""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+def pytest_configure(config):
+    import torch
+
+    torch.set_num_threads(min(2, os.cpu_count() or 1))
+
+
+def pytest_collection_modifyitems(config, items):
+    import torch
+
+    if torch.cuda.is_available():
+        return
+    skip = pytest.mark.skip(reason="needs a CUDA device")
+    for item in items:
+        if "gpu" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def ml100k():
+    from tsrec import data
+
+    return data.load("ml-100k")
+
+
+@pytest.fixture(scope="session")
+def ml100k_loo(ml100k):
+    from tsrec import prep
+
+    return prep.leave_one_out(ml100k.interactions)

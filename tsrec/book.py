@@ -1,0 +1,103 @@
+"""Notebook harness: record values a chapter computed, read them back, and execute chapters.
+
+``record(name, value)`` shows the value in the notebook as JSON under a tsrec MIME type, so an
+executed notebook carries its results; ``read_records(path)`` gets them back for the tests.
+``python -m tsrec.book run [--chapter 01] [--smoke]`` executes chapters in place with papermill.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from tsrec.config import REPO_ROOT
+
+MIME = "application/vnd.tsrec.record+json"
+CHAPTERS_DIR = REPO_ROOT / "chapters"
+RECORDS: dict[str, object] = {}
+
+
+def _jsonable(value):
+    """Convert numpy/pandas/torch scalars and containers to plain JSON types (NaN becomes None)."""
+    if hasattr(value, "tolist") and not isinstance(value, (str, bytes)):
+        value = value.tolist()
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, (np.generic,)):
+        return value.item()
+    return value
+
+
+def record(name: str, value) -> None:
+    """Keep ``value`` under ``name`` for the tests; inside Jupyter it is also stored in the cell output."""
+    value = _jsonable(value)
+    json.dumps(value)  # fail early on something that is not JSON
+    RECORDS[name] = value
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:  # plain python: keep it in memory only
+        return
+    if get_ipython() is not None:
+        display({MIME: {name: value}, "text/plain": f"recorded {name}"}, raw=True)
+
+
+def read_records(path: str | Path) -> dict[str, object]:
+    """All values recorded in an executed notebook, by name (later records win)."""
+    nb = json.loads(Path(path).read_text(encoding="utf-8"))
+    out: dict[str, object] = {}
+    for cell in nb.get("cells", []):
+        for o in cell.get("outputs", []):
+            data = o.get("data", {})
+            if MIME in data:
+                out.update(data[MIME])
+    return out
+
+
+def chapters(pattern: str | None = None) -> list[Path]:
+    """Chapter notebooks in order; ``pattern`` selects by prefix, e.g. '01' or '04_1'."""
+    found = sorted(CHAPTERS_DIR.glob("[0-9A-Z]*.ipynb"))
+    if pattern:
+        found = [p for p in found if p.name.startswith(pattern)]
+        if not found:
+            raise SystemExit(f"no chapter matches {pattern!r} in {CHAPTERS_DIR}")
+    return found
+
+
+def execute(path: Path, output: Path | None = None, parameters: dict | None = None, cwd: Path | None = None,
+            progress: bool = True) -> Path:
+    """Execute one notebook with papermill (kernel ``python3``); in place unless ``output`` is given."""
+    import papermill as pm
+
+    output = output or path
+    pm.execute_notebook(str(path), str(output), parameters=parameters or {}, kernel_name="python3",
+                        cwd=str(cwd or path.parent), progress_bar=progress, request_save_on_cell_execute=False)
+    return output
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tsrec.book")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    run = sub.add_parser("run", help="execute chapters in place with their default parameters")
+    run.add_argument("--chapter", default=None, help="prefix of one chapter, e.g. 01")
+    run.add_argument("--smoke", action="store_true", help="smoke parameters (SMOKE=True), output to /tmp")
+    args = parser.parse_args(argv)
+    for path in chapters(args.chapter):
+        t0 = time.time()
+        out = Path("/tmp") / f"smoke-{path.name}" if args.smoke else path
+        execute(path, out, {"SMOKE": True} if args.smoke else None)
+        print(f"{path.name}: executed in {time.time() - t0:.0f} s -> {out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
