@@ -61,7 +61,7 @@ def evaluate(model_or_scores, split: Split, stage: str = "test", ks=DEFAULT_KS, 
         b = queries[start:start + batch_size]
         scores = _scores_for(model_or_scores, b)
         mask = seen_mask(b, scores.shape[1])
-        tgt = torch.as_tensor(targets[start:start + batch_size])
+        tgt = torch.tensor(targets[start:start + batch_size], dtype=torch.long)
         ranks.append(M.target_ranks(scores, tgt, mask))
         tops.append(M.topk_items(scores, mask, kmax))
         aucs.append(M.auc(scores, tgt, mask) * len(b))

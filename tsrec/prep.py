@@ -190,7 +190,10 @@ class Split:
         raise ValueError(f"stage must be 'valid' or 'test', got {stage!r}")
 
     def targets(self, stage: str) -> pd.DataFrame:
-        return {"valid": self.valid, "test": self.test}[stage]
+        """Events to predict at ``stage`` ('valid' or 'test')."""
+        if stage not in ("valid", "test"):
+            raise ValueError(f"stage must be 'valid' or 'test', got {stage!r}")
+        return self.valid if stage == "valid" else self.test
 
     def __repr__(self) -> str:
         return (f"Split({self.kind}: train {len(self.train):,}, valid {len(self.valid):,}, test {len(self.test):,}; "

@@ -1,0 +1,69 @@
+"""The full-ranking evaluator on ML-100K: the popularity anchors and the tie-break demonstration."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from tsrec import prep
+from tsrec.evaluate import eval_queries, evaluate
+from tsrec.metrics import jaccard_distance
+
+
+def _popularity(split):
+    return torch.as_tensor(np.bincount(split.train["item"], minlength=split.n_items + 1), dtype=torch.float32)
+
+
+def test_popularity_anchor_file_row_order(ml100k_loo):
+    pop = _popularity(ml100k_loo)
+    valid = evaluate(pop, ml100k_loo, "valid", ks=(10,))
+    test = evaluate(pop, ml100k_loo, "test", ks=(10,))
+    assert valid["users"] == test["users"] == 943
+    assert round(valid["HR@10"], 4) == 0.0742
+    assert round(test["HR@10"], 4) == 0.0859 and round(test["NDCG@10"], 4) == 0.0449
+
+
+def test_popularity_anchor_ties_by_item_id(ml100k):
+    df = ml100k.interactions.sort_values(["timestamp", "item"], kind="stable")
+    s = prep.leave_one_out(df)
+    assert round(evaluate(_popularity(s), s, "test", ks=(10,))["HR@10"], 4) == 0.0498
+
+
+def test_evaluator_masks_history_and_never_the_target(ml100k_loo):
+    q, targets = eval_queries(ml100k_loo, "test")
+    assert len(q) == 943 and (np.diff(q.users) > 0).all()
+    # test history = train + valid, so the validation item is in it
+    valid_item = ml100k_loo.valid.set_index("user")["item"]
+    assert all(valid_item[u] in set(items) for u, items in zip(q.users[:50], q.items[:50]))
+    # a score matrix that puts every target first gives HR@1 = 1 even when the target was seen before
+    scores = torch.zeros(ml100k_loo.n_users + 1, ml100k_loo.n_items + 1)
+    scores[torch.as_tensor(q.users), torch.as_tensor(targets)] = 1.0
+    out = evaluate(scores, ml100k_loo, "test", ks=(1, 10))
+    assert out["HR@1"] == 1.0 and out["NDCG@10"] == 1.0 and out["AUC"] == 1.0
+
+
+def test_beyond_accuracy_metrics_on_popularity(ml100k, ml100k_loo):
+    items = ml100k.items.set_index("item").loc[prep.IdMap.fit(ml100k.interactions["item"]).raw]
+    genres = [set(g.split("|")) for g in items["genres"]]
+    dist = jaccard_distance([set()] + genres)
+    out, per_user = evaluate(_popularity(ml100k_loo), ml100k_loo, "test", ks=(10,), distance=dist, per_user=True)
+    assert 10 / 1682 <= out["coverage@10"] < 0.1           # popularity recommends nearly the same list
+    assert 0 < out["ILD@10"] < 1 and out["novelty@10"] > 0
+    assert isinstance(per_user, pd.DataFrame) and len(per_user) == 943
+    assert np.isclose((per_user["rank"] < 10).mean(), out["HR@10"])
+
+
+def test_temporal_split_next_item(ml100k):
+    s = prep.temporal_split(ml100k.interactions, test_start="1998-03-01", valid_start="1998-02-01")
+    q, targets = eval_queries(s, "test")
+    first = s.test.sort_values(["user", "timestamp"], kind="stable").drop_duplicates("user").set_index("user")
+    assert (first.loc[q.users, "item"].to_numpy() == targets).all()
+    assert all(len(h) > 0 for h in q.items)
+    out = evaluate(_popularity(s), s, "test", ks=(10,))
+    assert 0 < out["HR@10"] < 0.5
+
+
+def test_bad_stage(ml100k_loo):
+    with pytest.raises(ValueError, match="stage must be"):
+        evaluate(_popularity(ml100k_loo), ml100k_loo, "train")

@@ -1,0 +1,59 @@
+"""Every chapter notebook: its structure, and a smoke run with papermill whose recorded values are checked.
+
+Each chapter ``chapters/<stem>.ipynb`` has ``tests/notebook_checks/ch<prefix>.py`` with
+``check(records)``, asserting values a wrong implementation would not produce.
+"""
+from __future__ import annotations
+
+import importlib
+import json
+from pathlib import Path
+
+import pytest
+
+from tsrec import book
+
+NOTEBOOKS = book.chapters()
+IDS = [p.stem for p in NOTEBOOKS]
+
+
+def chapter_key(nb: Path) -> str:
+    """'01_basics' -> '01', '04_1_windows' -> '04_1', '04_2a_models' -> '04_2a', 'B_deploy' -> 'B'."""
+    parts = []
+    for tok in nb.stem.split("_"):
+        if not (tok[:1].isdigit() or (len(tok) == 1 and tok.isupper())):
+            break
+        parts.append(tok)
+    return "_".join(parts)
+
+
+def test_there_are_chapters():
+    assert NOTEBOOKS, "no chapter notebooks found in chapters/"
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=IDS)
+def test_structure(nb):
+    doc = json.loads(nb.read_text(encoding="utf-8"))
+    assert doc["metadata"]["kernelspec"]["name"] == "python3"
+    cells = doc["cells"]
+    assert cells[0]["cell_type"] == "markdown" and "".join(cells[0]["source"]).lstrip().startswith("# ")
+    params = [c for c in cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    assert len(params) == 1, "exactly one cell must be tagged 'parameters'"
+    src = "".join(params[0]["source"])
+    for name in ("SMOKE", "SEED", "DEVICE"):
+        assert f"{name} =" in src, f"parameters cell lacks {name}"
+    code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+    assert "seed_everything(" in code
+    assert any(c["cell_type"] == "code" and c.get("outputs") for c in cells), "committed without outputs"
+    md = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown").lower()
+    assert "summary" in md and "exercise" in md
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=IDS)
+def test_smoke_run(nb, tmp_path):
+    checks = importlib.import_module(f"notebook_checks.ch{chapter_key(nb)}")
+    out = book.execute(nb, tmp_path / nb.name, {"SMOKE": True}, cwd=nb.parent, progress=False)
+    records = book.read_records(out)
+    assert records, "the notebook recorded nothing"
+    checks.check(records)
