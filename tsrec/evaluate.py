@@ -92,3 +92,43 @@ def evaluate_topk_sets(model, split: Split, stage: str = "test", k: int = 10) ->
     relevant = first.groupby("user")["item"].apply(set).loc[q.users].tolist()
     per = M.precision_recall_ndcg(top, relevant)
     return {name: float(np.mean(v)) for name, v in per.items()}
+
+
+def compare(models: dict, split: Split, stage: str = "test", ks=(10,), fit: bool = True,
+            progress: bool = True, **kwargs) -> pd.DataFrame:
+    """Fit (unless ``fit=False``) and evaluate several models on one split; one row per model.
+
+    Adds ``fit_s`` (seconds to fit) and ``eval_s``; extra keyword arguments go to ``evaluate``.
+    """
+    import time
+
+    from tqdm.auto import tqdm
+
+    rows = []
+    for name, model in tqdm(models.items(), desc="models", disable=not progress):
+        t0 = time.perf_counter()
+        if fit:
+            model.fit(split.train, split.n_users, split.n_items)
+        t1 = time.perf_counter()
+        res = evaluate(model, split, stage, ks=ks, **kwargs)
+        rows.append({"model": name, **res, "fit_s": t1 - t0, "eval_s": time.perf_counter() - t1})
+    return pd.DataFrame(rows).set_index("model")
+
+
+def score_trajectories(model, events: pd.DataFrame, batch_size: int = 2048) -> pd.DataFrame:
+    """For every event after a user's first: the percentile (1 = ranked first) at which ``model``, given the
+    user's earlier events only, ranks the item the user then chose. Used for the book's TS score."""
+    ordered = events.sort_values(["user", "timestamp"], kind="stable")
+    users, items, times = (ordered[c].to_numpy() for c in ("user", "item", "timestamp"))
+    starts = np.flatnonzero(np.r_[True, users[1:] != users[:-1]])
+    pos = np.arange(len(users)) - np.repeat(starts, np.diff(np.r_[starts, len(users)]))
+    idx = np.flatnonzero(pos > 0)
+    first = np.repeat(starts, np.diff(np.r_[starts, len(users)]))
+    pct = np.empty(len(idx))
+    for b in range(0, len(idx), batch_size):
+        sel = idx[b:b + batch_size]
+        q = QueryBatch(users[sel], [items[first[i]:i] for i in sel], [times[first[i]:i] for i in sel], times[sel])
+        scores = _scores_for(model, q)
+        rank = M.target_ranks(scores, torch.as_tensor(items[sel], dtype=torch.long), seen_mask(q, scores.shape[1]))
+        pct[b:b + len(sel)] = 1.0 - rank.numpy() / (scores.shape[1] - 2)
+    return pd.DataFrame({"user": users[idx], "timestamp": times[idx], "item": items[idx], "percentile": pct})

@@ -180,6 +180,21 @@ class Split:
     n_items: int
     kind: str
     info: dict = field(default_factory=dict)
+    user_map: IdMap | None = None
+    item_map: IdMap | None = None
+
+    def items_frame(self, items: pd.DataFrame) -> pd.DataFrame:
+        """Item attributes re-indexed by encoded item id (1..n_items), rows in id order; row 0 is padding."""
+        require_columns(items, ("item",), what="items")
+        if self.item_map is None:
+            raise ValueError("this split has no item map")
+        by_raw = items.drop_duplicates("item").set_index("item")
+        missing = pd.Index(self.item_map.raw).difference(by_raw.index)
+        if len(missing):
+            raise DataError(f"{len(missing)} item(s) of the interactions lack attributes, e.g. {missing[:5].tolist()}")
+        out = by_raw.loc[self.item_map.raw].reset_index()
+        out.index = np.arange(1, len(out) + 1)
+        return out
 
     def history(self, stage: str) -> pd.DataFrame:
         """Events a model may see before predicting ``stage``: train for 'valid', train+valid for 'test'."""
@@ -200,11 +215,11 @@ class Split:
                 f"{self.n_users:,} users, {self.n_items:,} items)")
 
 
-def _encoded(df: pd.DataFrame) -> tuple[pd.DataFrame, int, int]:
+def _encoded(df: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
     require_columns(df, INTERACTION_COLUMNS)
     check_timestamps(df)
     enc, um, im = encode_ids(df)
-    return enc.reset_index(drop=True), len(um), len(im)
+    return enc.reset_index(drop=True), {"n_users": len(um), "n_items": len(im), "user_map": um, "item_map": im}
 
 
 def leave_one_out(df: pd.DataFrame, min_history: int = 3) -> Split:
@@ -213,7 +228,7 @@ def leave_one_out(df: pd.DataFrame, min_history: int = 3) -> Split:
     Events are ordered by timestamp, ties by original row order (stable). Users with fewer than
     ``min_history`` events stay entirely in train. Ids are re-encoded to 1..n (raw ids sorted).
     """
-    enc, n_users, n_items = _encoded(df)
+    enc, ids = _encoded(df)
     ordered = time_order(enc)
     pos_from_end = ordered.groupby("user").cumcount(ascending=False)
     size = ordered["user"].map(ordered["user"].value_counts())
@@ -221,14 +236,13 @@ def leave_one_out(df: pd.DataFrame, min_history: int = 3) -> Split:
     test = ordered[eligible & (pos_from_end == 0)]
     valid = ordered[eligible & (pos_from_end == 1)]
     train = ordered[~(eligible & (pos_from_end <= 1))]
-    return Split(train, valid, test, n_users, n_items, "leave-one-out",
-                 info={"tie_break": "original row order"})
+    return Split(train, valid, test, kind="leave-one-out", info={"tie_break": "original row order"}, **ids)
 
 
 def temporal_split(df: pd.DataFrame, test_start: int | str, valid_start: int | str | None = None) -> Split:
     """Global split by time: events before ``valid_start`` train, [valid_start, test_start) validate,
     from ``test_start`` on test. Test users/items unseen in train remain (cold) and are counted in info."""
-    enc, n_users, n_items = _encoded(df)
+    enc, ids = _encoded(df)
     t_test = _as_unix(test_start)
     t_valid = _as_unix(valid_start) if valid_start is not None else t_test
     if t_valid > t_test:
@@ -240,14 +254,14 @@ def temporal_split(df: pd.DataFrame, test_start: int | str, valid_start: int | s
     info = {"test_start": t_test, "valid_start": t_valid,
             "cold_test_users": int((~test["user"].isin(seen_users)).sum()),
             "cold_test_items": int((~test["item"].isin(seen_items)).sum())}
-    return Split(train, valid, test, n_users, n_items, "temporal", info=info)
+    return Split(train, valid, test, kind="temporal", info=info, **ids)
 
 
 def random_split(df: pd.DataFrame, valid_frac: float = 0.1, test_frac: float = 0.1, seed: int = 0) -> Split:
     """Random split that ignores time: the leaky protocol, kept to demonstrate what leakage does."""
-    enc, n_users, n_items = _encoded(df)
+    enc, ids = _encoded(df)
     rng = np.random.default_rng(seed)
     r = rng.random(len(enc))
     test, valid = enc[r < test_frac], enc[(r >= test_frac) & (r < test_frac + valid_frac)]
     train = enc[r >= test_frac + valid_frac]
-    return Split(train, valid, test, n_users, n_items, "random", info={"seed": seed})
+    return Split(train, valid, test, kind="random", info={"seed": seed}, **ids)
