@@ -40,7 +40,7 @@ def _scores_for(model_or_scores, batch: QueryBatch) -> torch.Tensor:
     scores = torch.as_tensor(model_or_scores)
     if scores.dim() == 1:  # one score per item for everybody (e.g. popularity)
         return scores.float().expand(len(batch), -1)
-    return scores[torch.as_tensor(batch.users)].float()
+    return scores[torch.tensor(batch.users, dtype=torch.long)].float()
 
 
 def evaluate(model_or_scores, split: Split, stage: str = "test", ks=DEFAULT_KS, batch_size: int = 1024,
@@ -62,9 +62,10 @@ def evaluate(model_or_scores, split: Split, stage: str = "test", ks=DEFAULT_KS, 
         scores = _scores_for(model_or_scores, b)
         mask = seen_mask(b, scores.shape[1])
         tgt = torch.tensor(targets[start:start + batch_size], dtype=torch.long)
-        ranks.append(M.target_ranks(scores, tgt, mask))
+        rank, auc = M.ranks_and_auc(scores, tgt, mask)
+        ranks.append(rank)
         tops.append(M.topk_items(scores, mask, kmax))
-        aucs.append(M.auc(scores, tgt, mask) * len(b))
+        aucs.append(auc * len(b))
     rank = torch.cat(ranks)
     top = torch.cat(tops).numpy()
     out = M.rank_metrics(rank, ks)

@@ -161,15 +161,18 @@ def _float_1d(x: Any, name: str) -> np.ndarray:
 def _compare_counts(s: torch.Tensor, t: torch.Tensor, m: torch.Tensor | None
                     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """Per user: candidates (not padding, not masked, not the target) scored >, == the target (all, and those
-    with a lower item id); and their number."""
-    valid = torch.ones_like(s, dtype=torch.bool) if m is None else ~m
-    valid[:, 0] = False
-    valid.scatter_(1, t[:, None], False)  # the target is compared, never counted against itself
+    with a lower item id); and their number. Excluded columns become NaN, which compares false with anything."""
+    excluded = torch.zeros_like(s, dtype=torch.bool) if m is None else m.clone()
+    excluded[:, 0] = True
+    excluded.scatter_(1, t[:, None], True)  # the target is compared, never counted against itself
     ts = s.gather(1, t[:, None])
-    n_greater = ((s > ts) & valid).sum(1)
-    equal = (s == ts) & valid
+    cand = s.masked_fill(excluded, float("nan"))
+    n_greater = torch.count_nonzero(cand > ts, dim=1)
+    equal = cand == ts
+    n_equal = torch.count_nonzero(equal, dim=1)
     lower_id = torch.arange(s.shape[1], device=s.device)[None, :] < t[:, None]
-    return n_greater, equal.sum(1), (equal & lower_id).sum(1), valid.sum(1)
+    n_equal_lower = torch.count_nonzero(equal & lower_id, dim=1) if bool(n_equal.any()) else n_equal
+    return n_greater, n_equal, n_equal_lower, s.shape[1] - torch.count_nonzero(excluded, dim=1)
 
 
 TIE_POLICIES = ("item_id", "pessimistic", "optimistic")
@@ -216,6 +219,18 @@ def rank_metrics(ranks: Any, ks: Iterable[int] = (10,)) -> dict[str, float]:
     for k in _check_ks(ks):
         out.update({name: float(v.mean()) for name, v in per_user_rank_metrics(r, k).items()})
     return out
+
+
+def ranks_and_auc(scores: Any, targets: Any, seen_mask: Any = None, ties: str = "item_id"
+                  ) -> tuple[torch.Tensor, float]:
+    """``target_ranks`` and ``auc`` from one comparison pass (what the evaluator needs per batch)."""
+    if ties not in TIE_POLICIES:
+        raise ValueError(f"ties must be one of {TIE_POLICIES}, got {ties!r}")
+    s = _scores_tensor(scores)
+    t = _targets_tensor(targets, s)
+    n_greater, n_equal, n_equal_lower, n_neg = _compare_counts(s, t, _mask_tensor(seen_mask, s))
+    ranks = n_greater + {"item_id": n_equal_lower, "pessimistic": n_equal, "optimistic": 0}[ties]
+    return ranks, _auc_from_counts(n_greater, n_equal, n_neg)
 
 
 def auc(scores: Any, targets: Any, seen_mask: Any = None) -> float:
