@@ -8,7 +8,6 @@ global mean mu fixed to the training mean (it is not a parameter, so it is not s
 """
 from __future__ import annotations
 
-import copy
 import math
 from typing import Callable
 
@@ -37,11 +36,12 @@ class BPRMF(Recommender):
 
     ``fit`` trains a fixed number of epochs; ``fit_split(split)`` trains on ``split.train`` with early
     stopping on validation NDCG@10 (full ranking, ``tsrec.evaluate``) and keeps the best epoch's weights.
+    Defaults were chosen on ML-100K leave-one-out validation (best epoch 39 of 49, test NDCG@10 0.0668).
     """
 
     name = "BPR-MF"
 
-    def __init__(self, dim: int = 64, lr: float = 5e-3, reg: float = 1e-4, epochs: int = 30, batch_size: int = 1024,
+    def __init__(self, dim: int = 64, lr: float = 2e-3, reg: float = 3e-3, epochs: int = 100, batch_size: int = 1024,
                  init_std: float = 0.1, seed: int = 0, device: str | torch.device | None = "cpu",
                  progress: bool = True) -> None:
         for name, v in (("dim", dim), ("epochs", epochs), ("batch_size", batch_size)):
@@ -116,7 +116,7 @@ class BPRMF(Recommender):
                 break
         return self
 
-    def fit_split(self, split, max_epochs: int | None = None, patience: int = 5, eval_every: int = 1,
+    def fit_split(self, split, max_epochs: int | None = None, patience: int = 10, eval_every: int = 1,
                   metric: str = "NDCG@10") -> "BPRMF":
         """Fit on ``split.train``; stop when validation ``metric`` has not improved for ``patience`` checks.
 

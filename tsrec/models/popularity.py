@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from tsrec.data import DataError, require_columns
+from tsrec.data import require_columns
 from tsrec.models.base import QueryBatch, Recommender
 
 __all__ = ["Popularity", "RecentPopularity", "DecayedPopularity", "check_interactions", "check_batch_users"]
