@@ -48,13 +48,14 @@ def evaluate(model_or_scores, split: Split, stage: str = "test", ks=DEFAULT_KS, 
     """Score every query of ``stage`` against all items and return all metrics at every k.
 
     ``model_or_scores``: a Recommender, a ``[n_users + 1, n_items + 1]`` score matrix indexed by user id,
-    or one ``[n_items + 1]`` vector for all users. ``item_counts`` (training counts per item) enables
-    novelty; ``distance`` (see ``tsrec.metrics``) enables intra-list diversity. With ``per_user=True``
+    or one ``[n_items + 1]`` vector for all users. ``item_counts`` (users per item in training; computed
+    when not given) feeds novelty; ``distance`` (see ``tsrec.metrics``) enables intra-list diversity. With ``per_user=True``
     also returns a DataFrame (user, target, rank) for intervals and breakdowns.
     """
     queries, targets = eval_queries(split, stage)
-    if item_counts is None:
-        item_counts = np.bincount(split.train["item"], minlength=split.n_items + 1)
+    if item_counts is None:  # users who know each item (novelty's p_i), not raw event counts
+        known = split.train.drop_duplicates(["user", "item"])["item"]
+        item_counts = np.bincount(known, minlength=split.n_items + 1)
     kmax = max(ks)
     ranks, tops, aucs = [], [], []
     for start in range(0, len(queries), batch_size):
