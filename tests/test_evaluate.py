@@ -67,3 +67,18 @@ def test_temporal_split_next_item(ml100k):
 def test_bad_stage(ml100k_loo):
     with pytest.raises(ValueError, match="stage must be"):
         evaluate(_popularity(ml100k_loo), ml100k_loo, "train")
+
+
+def test_temporal_split_every_event(ml100k):
+    s = prep.temporal_split(ml100k.interactions, test_start="1998-03-01", valid_start="1998-02-01")
+    q, targets = eval_queries(s, "test", target="all")
+    hist_users = set(s.history("test")["user"])
+    test = s.test.sort_values(["user", "timestamp"], kind="stable")
+    first_of_cold = test[~test["user"].isin(hist_users)].drop_duplicates("user")
+    assert len(q) == len(test) - len(first_of_cold)       # every event with some earlier event of its user
+    i = int(np.argmax([len(h) for h in q.items]))
+    u, now = q.users[i], q.now[i]
+    earlier = pd.concat([s.history("test"), s.test])
+    earlier = earlier[(earlier["user"] == u) & (earlier["timestamp"] <= now)]
+    assert len(q.items[i]) <= len(earlier) and (q.times[i] <= now).all()
+    assert 0 < evaluate(_popularity(s), s, "test", ks=(10,), target="all")["HR@10"] < 0.5

@@ -19,17 +19,33 @@ DEFAULT_KS = (5, 10, 20)
 
 
 def eval_queries(split: Split, stage: str = "test", target: str = "first") -> tuple[QueryBatch, np.ndarray]:
-    """Queries and target items for a stage; for a temporal split ``target="first"`` uses each user's
-    first event of the stage (next-item prediction right after the cut), for users with a history."""
+    """Queries and target items for a stage. Leave-one-out: one target per user. Temporal split:
+    ``target="first"`` uses each user's first event of the stage (next item right after the cut);
+    ``target="all"`` predicts every event of the stage from all the user's earlier events (the model is
+    not updated). Only users with some history are evaluated."""
+    if target not in ("first", "all"):
+        raise ValueError(f"target must be 'first' or 'all', got {target!r}")
     targets = split.targets(stage)
     history = split.history(stage)
+    if split.kind != "leave-one-out" and target == "all":
+        return _successive_queries(history, targets)
     if split.kind != "leave-one-out":
-        if target != "first":
-            raise ValueError("only target='first' is supported for single-target evaluation")
         targets = targets.sort_values(["user", "timestamp"], kind="stable").drop_duplicates("user")
         targets = targets[targets["user"].isin(history["user"].unique())]
     targets = targets.sort_values("user", kind="stable")
     return queries_from_frames(history, targets), targets["item"].to_numpy()
+
+
+def _successive_queries(history: pd.DataFrame, targets: pd.DataFrame) -> tuple[QueryBatch, np.ndarray]:
+    """One query per target event, with the user's history plus the user's earlier target events."""
+    both = pd.concat([history.assign(_target=False), targets.assign(_target=True)])
+    ordered = both.sort_values(["user", "timestamp"], kind="stable")  # history first within ties
+    users, items, times = (ordered[c].to_numpy() for c in ("user", "item", "timestamp"))
+    starts = np.flatnonzero(np.r_[True, users[1:] != users[:-1]])
+    first = np.repeat(starts, np.diff(np.r_[starts, len(users)]))
+    idx = np.flatnonzero(ordered["_target"].to_numpy() & (np.arange(len(users)) > first))
+    q = QueryBatch(users[idx], [items[first[i]:i] for i in idx], [times[first[i]:i] for i in idx], times[idx])
+    return q, items[idx]
 
 
 def _scores_for(model_or_scores, batch: QueryBatch) -> torch.Tensor:
@@ -44,15 +60,17 @@ def _scores_for(model_or_scores, batch: QueryBatch) -> torch.Tensor:
 
 
 def evaluate(model_or_scores, split: Split, stage: str = "test", ks=DEFAULT_KS, batch_size: int = 1024,
-             item_counts: np.ndarray | None = None, distance=None, per_user: bool = False):
+             item_counts: np.ndarray | None = None, distance=None, per_user: bool = False,
+             target: str = "first"):
     """Score every query of ``stage`` against all items and return all metrics at every k.
 
     ``model_or_scores``: a Recommender, a ``[n_users + 1, n_items + 1]`` score matrix indexed by user id,
     or one ``[n_items + 1]`` vector for all users. ``item_counts`` (users per item in training; computed
-    when not given) feeds novelty; ``distance`` (see ``tsrec.metrics``) enables intra-list diversity. With ``per_user=True``
-    also returns a DataFrame (user, target, rank) for intervals and breakdowns.
+    when not given) feeds novelty; ``distance`` (see ``tsrec.metrics``) enables intra-list diversity.
+    With ``per_user=True`` also returns a DataFrame (user, target, rank) for intervals and breakdowns.
+    ``target`` ("first" or "all") chooses the targets of a temporal split (see ``eval_queries``).
     """
-    queries, targets = eval_queries(split, stage)
+    queries, targets = eval_queries(split, stage, target)
     if item_counts is None:  # users who know each item (novelty's p_i), not raw event counts
         known = split.train.drop_duplicates(["user", "item"])["item"]
         item_counts = np.bincount(known, minlength=split.n_items + 1)

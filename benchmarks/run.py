@@ -1,0 +1,212 @@
+"""The book's benchmark: every model on the same splits, several seeds, mean and 95% interval, time and memory.
+
+Tables (markdown, also written to ``benchmarks/results.md``):
+  A. ML-100K, leave-one-out by time (ties in file-row order), full ranking, seen items masked;
+  B. ML latest-small, global temporal split (last 10% of time = test, the 10% before = validation);
+  C. shuffled-order control: the sequence models trained on ML-100K with each user's training order shuffled.
+Each model runs in its own process so that its peak RSS is its own. Deterministic models run once.
+
+  .venv/bin/python benchmarks/run.py            # default settings (about 30 min on 2 CPU cores)
+  .venv/bin/python benchmarks/run.py --quick    # a few models, tiny budgets: a smoke test of the script
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+HERE = Path(__file__).resolve().parent
+KS = (10,)
+SEQUENTIAL = ("SASRec", "TiSASRec", "SASRec+time2vec", "GRU4Rec", "LSTM4Rec", "NextItNet", "TimeSensitiveModel")
+CLASSIC = ("Popularity", "RecentPopularity(7d)", "DecayedPopularity(30d)", "ItemKNN", "ItemKNN(decay 1h)", "BPR-MF")
+
+
+def make_split(dataset: str, shuffled: bool = False, seed: int = 0):
+    """The benchmark's splits: ML-100K leave-one-out, ML latest-small global temporal split."""
+    from tsrec import data, prep
+
+    if dataset == "ml-100k":
+        split = prep.leave_one_out(data.load("ml-100k").interactions)
+    elif dataset == "ml-latest-small":
+        df = data.load("ml-latest-small").interactions
+        q = df["timestamp"].quantile([0.8, 0.9]).astype("int64").tolist()
+        split = prep.temporal_split(df, test_start=q[1], valid_start=q[0])
+    else:
+        raise ValueError(dataset)
+    if shuffled:  # same items per user, order within each user's training history randomised
+        rng = np.random.default_rng(seed)
+        train = split.train.copy()
+        train["timestamp"] = train.groupby("user")["timestamp"].transform(lambda t: rng.permutation(t.to_numpy()))
+        split.train = train.sort_values(["user", "timestamp"], kind="stable")
+    return split
+
+
+def build(name: str, split, seed: int):
+    """A fresh, unfitted model by benchmark name."""
+    from tsrec.models import sequential as S
+    from tsrec.models.knn import ItemKNN
+    from tsrec.models.mf import BPRMF
+    from tsrec.models.popularity import DecayedPopularity, Popularity, RecentPopularity
+
+    n = split.n_items
+    day, hour = 86400.0, 3600.0
+    return {
+        "Popularity": lambda: Popularity(),
+        "RecentPopularity(7d)": lambda: RecentPopularity(7 * day),
+        "DecayedPopularity(30d)": lambda: DecayedPopularity(30 * day),
+        "ItemKNN": lambda: ItemKNN(k_neighbors=100),
+        "ItemKNN(decay 1h)": lambda: ItemKNN(k_neighbors=50, time_decay_half_life=hour),
+        "BPR-MF": lambda: BPRMF(seed=seed),
+        "SASRec": lambda: S.SASRec(n),
+        "TiSASRec": lambda: S.TiSASRec(n),
+        "SASRec+time2vec": lambda: S.SASRec(n, time_encoding="time2vec"),
+        "GRU4Rec": lambda: S.GRU4Rec(n),
+        "LSTM4Rec": lambda: S.LSTM4Rec(n),
+        "NextItNet": lambda: S.NextItNet(n),
+        "TimeSensitiveModel": lambda: S.TimeSensitiveModel(n, split.n_users),
+    }[name]()
+
+
+def run_one(name: str, dataset: str, seed: int, shuffled: bool, max_seconds: float, epochs: int) -> dict:
+    """Fit and evaluate one model with one seed; returns metrics and timings."""
+    import tsrec
+    from tsrec.evaluate import evaluate
+    from tsrec.train import TrainConfig, train
+
+    tsrec.seed_everything(seed)
+    split = make_split(dataset, shuffled, seed)
+    model = build(name, split, seed)
+    t0 = time.perf_counter()
+    out = {"model": name, "seed": seed}
+    if name in SEQUENTIAL:
+        res = train(model, split, TrainConfig(seed=seed, progress=False, max_seconds=max_seconds, epochs=epochs))
+        out.update(best_epoch=res.best_epoch, seconds_to_best=res.seconds_to_best,
+                   seconds_per_epoch=res.seconds_per_epoch, valid_NDCG10=res.best_metrics.get("NDCG@10"))
+    elif name == "BPR-MF":
+        model.fit_split(split)
+        out.update(seconds_to_best=time.perf_counter() - t0)
+    else:
+        model.fit(split.history("test"), split.n_users, split.n_items)
+        out.update(seconds_to_best=time.perf_counter() - t0)
+    test = evaluate(model, split, "test", ks=KS, target="all")  # "all" only matters for the temporal split
+    out.update({k: test[k] for k in ("HR@10", "NDCG@10", "MRR@10", "coverage@10")}, fit_s=time.perf_counter() - t0)
+    return out
+
+
+def worker(args) -> None:
+    """Child process: all seeds of one model; prints one JSON line per seed, then the peak RSS."""
+    import tsrec
+
+    tsrec.set_threads(args.threads)
+    for seed in args.seeds_list:
+        print(json.dumps(run_one(args.worker, args.dataset, seed, args.shuffled, args.max_seconds, args.epochs)),
+              flush=True)
+    print(json.dumps({"peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}), flush=True)
+
+
+def summarise(rows: list[dict], rss: dict[str, float]) -> pd.DataFrame:
+    """Mean and 95% t-interval over seeds per model, plus timings and memory."""
+    from tsrec.metrics import mean_ci
+
+    df = pd.DataFrame(rows)
+    out = []
+    for name, g in df.groupby("model", sort=False):
+        row = {"model": name, "seeds": len(g)}
+        for m in ("HR@10", "NDCG@10", "MRR@10", "coverage@10"):
+            mean, half = mean_ci(g[m].to_numpy()) if len(g) > 1 else (float(g[m].iloc[0]), float("nan"))
+            row[m] = f"{mean:.4f}" + (f" ± {half:.4f}" if np.isfinite(half) else "")
+            row[f"_{m}"], row[f"_{m}_ci"] = mean, half
+        row["s to best"] = f"{g['seconds_to_best'].mean():.1f}"
+        row["s / epoch"] = f"{g['seconds_per_epoch'].mean():.2f}" if "seconds_per_epoch" in g and g[
+            "seconds_per_epoch"].notna().any() else "–"
+        row["best epoch"] = f"{g['best_epoch'].mean():.0f}" if "best_epoch" in g and g["best_epoch"].notna().any() else "–"
+        row["peak RSS MB"] = f"{rss.get(name, float('nan')):.0f}"
+        out.append(row)
+    return pd.DataFrame(out)
+
+
+def to_markdown(table: pd.DataFrame) -> str:
+    cols = [c for c in table.columns if not c.startswith("_")]
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    lines += ["| " + " | ".join(str(v) for v in r) + " |" for r in table[cols].itertuples(index=False)]
+    return "\n".join(lines)
+
+
+def run_table(models, dataset: str, seeds: list[int], shuffled: bool, args) -> pd.DataFrame:
+    rows, rss = [], {}
+    for name in models:
+        use = seeds if name in SEQUENTIAL or name == "BPR-MF" else seeds[:1]
+        cmd = [sys.executable, __file__, "--worker", name, "--dataset", dataset, "--seeds", ",".join(map(str, use)),
+               "--max-seconds", str(args.max_seconds), "--epochs", str(args.epochs)]
+        cmd += ["--threads", str(args.threads)] if args.threads else []
+        cmd += ["--shuffled"] if shuffled else []
+        t0 = time.perf_counter()
+        res = subprocess.run(cmd, capture_output=True, text=True)
+        if res.returncode != 0:
+            print(f"  {name}: FAILED\n{res.stderr[-2000:]}", file=sys.stderr)
+            continue
+        for line in res.stdout.splitlines():
+            rec = json.loads(line)
+            if "peak_rss_mb" in rec:
+                rss[name] = rec["peak_rss_mb"]
+            else:
+                rows.append(rec)
+        print(f"  {dataset}{' (shuffled)' if shuffled else ''} {name}: {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+    return summarise(rows, rss)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="a few models, 1 seed, tiny budgets")
+    ap.add_argument("--seeds", default="0,1,2")
+    ap.add_argument("--max-seconds", type=float, default=150.0, help="training budget per sequence-model run")
+    ap.add_argument("--epochs", type=int, default=200)
+    ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--models", default=None, help="comma-separated subset of table A's models")
+    ap.add_argument("--out", default=str(HERE / "results.md"))
+    ap.add_argument("--worker", default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--dataset", default="ml-100k", help=argparse.SUPPRESS)
+    ap.add_argument("--shuffled", action="store_true", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    args.seeds_list = [int(s) for s in args.seeds.split(",")]
+    if args.worker:
+        return worker(args)
+    if args.quick:
+        args.seeds_list, args.max_seconds, args.epochs = [0], 10.0, 3
+        plan = [("A", "ml-100k", ("Popularity", "ItemKNN", "SASRec"), False),
+                ("B", "ml-latest-small", ("Popularity", "SASRec"), False),
+                ("C", "ml-100k", ("SASRec",), True)]
+    else:
+        plan = [("A", "ml-100k", CLASSIC + SEQUENTIAL, False),
+                ("B", "ml-latest-small", ("Popularity", "RecentPopularity(7d)", "ItemKNN", "ItemKNN(decay 1h)",
+                                          "SASRec", "TiSASRec"), False),
+                ("C", "ml-100k", ("SASRec", "GRU4Rec"), True)]
+    titles = {"A": "A. ML-100K, leave-one-out by time, full ranking, seen items masked (test)",
+              "B": "B. ML latest-small, global temporal split (test = last 10% of time; every test event predicted "
+                 "from all earlier events of its user, models not updated)",
+              "C": "C. Shuffled-order control, ML-100K (each user's training order randomised)"}
+    if args.models:
+        keep = args.models.split(",")
+        plan = [(k, d, tuple(m for m in ms if m in keep) if k == "A" else ms, sh) for k, d, ms, sh in plan]
+    t0 = time.perf_counter()
+    parts = [f"# Benchmark results\n\nseeds {args.seeds_list}, training budget {args.max_seconds:.0f} s per "
+             f"sequence-model run, mean ± 95% t-interval over seeds (deterministic models: one run).\n"]
+    for key, dataset, models, shuffled in plan:
+        table = run_table(models, dataset, args.seeds_list, shuffled, args)
+        parts.append(f"## {titles[key]}\n\n{to_markdown(table)}\n")
+        print(parts[-1], flush=True)
+    parts.append(f"total wall time {time.perf_counter() - t0:.0f} s")
+    print(parts[-1])
+    if not args.quick:
+        Path(args.out).write_text("\n".join(parts) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
