@@ -206,3 +206,91 @@ def ch04_3_best_half_life(answer: float, candidates=(1 / 24, 1.0, 7.0, 30.0, 365
     best = max(scores, key=scores.get)
     return _report(_close(answer, best, tol=1e-3),
                    "run exercise 3's protocol for each candidate half-life and keep the best NDCG@10")
+
+
+# ----------------------------------------------------------------------------- appendix B
+def chB_sasrec_parameters(answer: int, n_items: int = 1682, max_len: int = 50, hidden: int = 64) -> bool:
+    """Ex. B.1: parameters of the SASRec that ``tsrec train --model sasrec`` builds for ML-100K (its defaults)."""
+    from tsrec.models.sequential import SASRec
+
+    expected = sum(p.numel() for p in SASRec(n_items, max_len=max_len, hidden=hidden).parameters())
+    return _report(_close(answer, expected, tol=0.5),
+                   "build tsrec.models.sequential.SASRec(1682, max_len=50, hidden=64) and sum p.numel() over parameters()")
+
+
+def chB_status_code(answer: int) -> bool:
+    """Ex. B.2: the status ``tsrec.serve`` answers to POST /events with a timestamp in milliseconds."""
+    import tempfile
+    import time
+    from pathlib import Path
+
+    import pandas as pd
+    from fastapi.testclient import TestClient
+
+    from tsrec.models.popularity import Popularity
+    from tsrec.serve import create_app
+
+    train = pd.DataFrame({"user": [1, 1, 2], "item": [1, 2, 2], "timestamp": [0, 1, 2]})
+    model = Popularity().fit(train, 2, 2)
+    with tempfile.TemporaryDirectory() as tmp:
+        app = create_app(model, item_ids=[10, 20], db_path=Path(tmp) / "events.sqlite")
+        with TestClient(app) as client:
+            expected = client.post("/events", json={"user": 1, "item": 10,
+                                                    "timestamp": int(time.time() * 1000)}).status_code
+    return _report(_close(answer, expected, tol=0.5),
+                   "the request is well-formed JSON but its content cannot be used: see the table of bad requests in B.3")
+
+
+def chB_percentile(answer: float, latencies=(3.1, 2.9, 3.4, 12.0, 3.0, 2.8, 3.3, 41.5, 3.2, 3.1), q: float = 90) -> bool:
+    """Ex. B.3: the q-th percentile of the latencies (numpy's default linear interpolation)."""
+    expected = float(np.percentile(np.asarray(latencies, dtype=float), q))
+    return _report(_close(answer, expected, tol=1e-6),
+                   "np.percentile(latencies, 90): sort, position 0.9 * (n - 1), interpolate between neighbours")
+
+
+# ----------------------------------------------------------------------------- chapter 2
+def ch02_gate_fusion(answer: float, id_value: float = 0.4, text_value: float = -0.2, gate_logit: float = 0.0) -> bool:
+    """Ex. 2.1: one coordinate of a gated item vector, g * id + (1 - g) * text with g = sigmoid(gate_logit)."""
+    g = 1.0 / (1.0 + math.exp(-gate_logit))
+    return _report(_close(answer, g * id_value + (1 - g) * text_value),
+                   "g = sigmoid(gate logit) weighs the ID part, 1 - g the projected text part")
+
+
+def ch02_random_hit_rate(answer: float, n_items: int = 1682, n_seen: int = 50, k: int = 10) -> bool:
+    """Ex. 2.2: HR@k of a uniformly random ranking for a user who has seen ``n_seen`` of ``n_items`` items."""
+    return _report(_close(answer, min(1.0, k / (n_items - n_seen))),
+                   "seen items are masked, so the target is one of n_items - n_seen candidates; k of them are shown")
+
+
+def ch02_pca_share(answer: float, hidden: int = 64) -> bool:
+    """Ex. 2.3: share of the variance of ML-100K's MiniLM item-text embeddings (centred) kept by the top
+    ``hidden`` principal components, i.e. by the LM-initialised ID table of a hidden-``hidden`` SASRec."""
+    from tsrec import data, prep
+    from tsrec.models.llm_enhanced import item_text_embeddings
+
+    ml = data.load("ml-100k")
+    split = prep.leave_one_out(ml.interactions)
+    E = item_text_embeddings(split, ml.items)[1:].astype(np.float64)
+    s = np.linalg.svd(E - E.mean(0), compute_uv=False) ** 2
+    return _report(_close(answer, s[:hidden].sum() / s.sum(), tol=2e-3),
+                   "centre the embeddings, take squared singular values, divide the top-k sum by the total")
+
+
+def ch02_cold_events(answer: int, frac: float = 0.05, seed: int = 0) -> bool:
+    """Ex. 2.4: training events removed from ML-100K leave-one-out by ``hold_out_items(split, frac, seed=seed)``."""
+    from tsrec import data, prep
+    from tsrec.models.llm_enhanced import hold_out_items
+
+    split = prep.leave_one_out(data.load("ml-100k").interactions)
+    held, _ = hold_out_items(split, frac=frac, seed=seed)
+    return _report(_close(answer, len(split.train) - len(held.train), tol=0.5),
+                   "hold_out_items draws items in proportion to their training count and drops all their "
+                   "training events")
+
+
+def ch02_gap_token(answer: int, seconds: float = 5400) -> bool:
+    """Ex. 2.5: the gap bucket (0 = same second) the generative model's time tokens give a gap of ``seconds``."""
+    from tsrec.models.llm_generative import gap_buckets
+
+    return _report(_close(answer, int(gap_buckets(np.array([seconds]))[0]), tol=0.5),
+                   "buckets: <1 s, <1 min, <10 min, <1 h, <6 h, <1 day, <1 week, <30 days, <1 year, more")

@@ -46,7 +46,7 @@ class TrainConfig:
     n_negatives: int | None = None
     grad_clip: float | None = 1.0
     eval_every: int = 1
-    patience: int = 10  # evaluations without improvement before stopping
+    patience: int = 20  # evaluations without improvement before stopping
     bucket_by_length: bool = True  # batch users of similar length: much less padding to compute
     metric: str = "NDCG@10"
     max_seconds: float | None = None
@@ -134,12 +134,6 @@ def sequence_loss(model: SequentialRecommender, h: torch.Tensor, targets: torch.
     return F.cross_entropy(logits, torch.zeros(len(y), dtype=torch.long, device=y.device))
 
 
-def _item_user_counts(split: Split) -> np.ndarray:
-    """Distinct training users per item (novelty's popularity; repeat events must not count twice)."""
-    pairs = split.train.drop_duplicates(["user", "item"])
-    return np.bincount(pairs["item"].to_numpy(), minlength=split.n_items + 1)
-
-
 def _check_inputs(model: SequentialRecommender, data: Split | pd.DataFrame, cfg: TrainConfig) -> pd.DataFrame:
     if not isinstance(model, SequentialRecommender):
         raise ValueError(f"train() needs a SequentialRecommender, got {type(model).__name__}")
@@ -169,7 +163,6 @@ def train(model: SequentialRecommender, data: Split | pd.DataFrame, config: Trai
     frame = _check_inputs(model, data, cfg)
     cfg = replace(cfg, n_negatives=DEFAULT_NEGATIVES[cfg.loss] if cfg.n_negatives is None else cfg.n_negatives)
     split = data if isinstance(data, Split) else None
-    item_users = None if split is None else _item_user_counts(split)
     dataset = SequenceDataset(frame, model.max_len)
     if len(dataset) == 0:
         raise ValueError("no user has two or more training events: there is no next item to learn")
@@ -209,7 +202,7 @@ def train(model: SequentialRecommender, data: Split | pd.DataFrame, config: Trai
         out_of_time = cfg.max_seconds is not None and time.perf_counter() - start >= cfg.max_seconds
         row = {"epoch": epoch, "loss": total / max(count, 1), "NDCG@10": math.nan, "HR@10": math.nan}
         if split is not None and (epoch % cfg.eval_every == 0 or epoch == cfg.epochs or out_of_time):
-            metrics = evaluate(model, split, "valid", item_counts=item_users)
+            metrics = evaluate(model, split, "valid")
             row.update({"NDCG@10": metrics["NDCG@10"], "HR@10": metrics["HR@10"]})
             if metrics[cfg.metric] > best["value"]:
                 best = {"value": metrics[cfg.metric], "epoch": epoch, "metrics": metrics,
