@@ -6,11 +6,9 @@ from getrusage of the reaped children). Run: ``.venv/bin/python benchmarks/chapt
 from __future__ import annotations
 
 import argparse
-import json
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 CODE = """
@@ -30,7 +28,7 @@ def main() -> None:
     args = ap.parse_args()
     from tsrec.book import chapters
 
-    print(f"| chapter | parameters | seconds | peak RSS MB |\n|---|---|---|---|")
+    print("| chapter | parameters | seconds | peak RSS MB |\n|---|---|---|---|")
     for nb in chapters(args.prefix):
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp) / nb.name

@@ -1,4 +1,4 @@
-"""Shared fixtures: small thread pool, GPU tests skipped without CUDA, data sets loaded once."""
+"""Shared fixtures: one torch thread, GPU tests skipped without CUDA, data sets loaded once."""
 from __future__ import annotations
 
 import os
@@ -11,9 +11,10 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 
 
 def pytest_configure(config):
+    """One torch thread: the test models are tiny, and on a busy 2-core machine a second thread only waits."""
     import torch
 
-    torch.set_num_threads(min(2, os.cpu_count() or 1))
+    torch.set_num_threads(1)
 
 
 def pytest_collection_modifyitems(config, items):

@@ -16,13 +16,6 @@ from tsrec.models.popularity import DecayedPopularity, Popularity, RecentPopular
 
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """One torch thread: these models are tiny, and on a busy 2-core machine a second thread only waits."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 DAY = 86_400
 T0 = 1_704_067_200  # 2024-01-01 UTC

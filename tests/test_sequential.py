@@ -17,13 +17,6 @@ MONDAY = 1_704_067_200  # 2024-01-01 00:00 UTC, a Monday
 N_ITEMS, N_USERS = 30, 12
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """One thread: on a shared 2-core machine tiny ops run several times faster than with two."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def counting_log(n_users: int = 40, n_items: int = N_ITEMS, length: int = 10, seed: int = 0) -> pd.DataFrame:

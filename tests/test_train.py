@@ -18,13 +18,6 @@ from tsrec.models import sequential as S
 MONDAY = 1_704_067_200
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """One thread: on a shared 2-core machine tiny ops run several times faster than with two."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")
@@ -153,8 +146,7 @@ def test_bad_input_raises_clear_errors(split, tmp_path):
         T.load_checkpoint(tmp_path / "bad.pt")
 
 
-@pytest.mark.gpu
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+@pytest.mark.gpu  # skipped without CUDA (conftest)
 def test_trains_and_scores_on_cuda(split):
     model = small(S.SASRec, split)
     result = T.train(model, split, epochs=2, device="cuda", progress=False)
