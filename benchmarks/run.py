@@ -6,7 +6,7 @@ Tables (markdown, also written to ``benchmarks/results.md``):
   C. shuffled-order control: the sequence models trained on ML-100K with each user's training order shuffled.
 Each model runs in its own process so that its peak RSS is its own. Deterministic models run once.
 
-  .venv/bin/python benchmarks/run.py            # default settings (about 30 min on 2 CPU cores)
+  .venv/bin/python benchmarks/run.py            # default settings (about 25 min on 2 CPU cores)
   .venv/bin/python benchmarks/run.py --quick    # a few models, tiny budgets: a smoke test of the script
 """
 from __future__ import annotations
@@ -166,7 +166,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="a few models, 1 seed, tiny budgets")
     ap.add_argument("--seeds", default="0,1,2")
-    ap.add_argument("--max-seconds", type=float, default=150.0, help="training budget per sequence-model run")
+    ap.add_argument("--max-seconds", type=float, default=45.0, help="training budget per sequence-model run")
     ap.add_argument("--epochs", type=int, default=200)
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--models", default=None, help="comma-separated subset of table A's models")

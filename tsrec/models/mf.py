@@ -151,7 +151,7 @@ class BPRMF(Recommender):
     # ------------------------------------------------------------------ scoring
     def score(self, batch: QueryBatch) -> torch.Tensor:
         _check_fitted(self, "user_emb")
-        u = torch.from_numpy(check_batch_users(batch.users, self.n_users)).to(self.device)
+        u = torch.as_tensor(np.array(check_batch_users(batch.users, self.n_users), dtype=np.int64), device=self.device)
         with torch.no_grad():
             s = self.user_emb[u] @ self.item_emb.T
         return s.float().cpu()

@@ -188,8 +188,7 @@ class DecayedPopularity(_TimedEvents):
         has = k >= self._start[None, :]
         kk = np.where(has, k, 0)
         age = now[:, None].astype(np.float64) - self._ts[kk].astype(np.float64)
-        out = np.exp(self._log_s[kk] - age * self._rate)
-        return np.where(has, out, 0.0)
+        return np.exp(np.where(has, self._log_s[kk] - age * self._rate, -np.inf))  # exp(-inf) = 0: no overflow
 
     def score(self, batch: QueryBatch) -> torch.Tensor:
         return torch.from_numpy(self.scores_at(batch.now)).float()

@@ -144,7 +144,8 @@ class SequentialRecommender(nn.Module, Recommender):
         """Scores [B, n_items + 1] (column 0 = -inf) from each query's last ``max_len`` events and ``now``."""
         device = next(self.parameters()).device
         was_training = self.training
-        self.eval()
+        if was_training:  # eval() walks every submodule; skip it on the serving path where it is a no-op
+            self.eval()
         scores = torch.empty(len(batch), self.n_items + 1)
         order = np.argsort([len(h) for h in batch.items], kind="stable")  # similar lengths share a chunk
         with torch.no_grad():
@@ -152,7 +153,8 @@ class SequentialRecommender(nn.Module, Recommender):
                 rows = order[start:start + SCORE_CHUNK]
                 x = SeqInput.from_queries(_take(batch, rows), self.max_len, device).trim()
                 scores[torch.from_numpy(rows)] = self.logits(self.encode(x)[:, -1]).float().cpu()
-        self.train(was_training)
+        if was_training:
+            self.train()
         scores[:, 0] = float("-inf")
         return scores
 
