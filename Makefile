@@ -70,3 +70,20 @@ freeze: $(STAMP)
 
 clean:
 	rm -rf $(VENV) datasets/cache .pytest_cache
+
+# Optional Flink path (flink/README.md): PyFlink in its own environment (needs Java 17), kept out of `setup`.
+FLINK_VENV ?= .venv-flink
+FLINK_STAMP := $(FLINK_VENV)/.flink-installed
+.PHONY: flink-env flink-test
+
+$(FLINK_STAMP): flink/requirements.txt
+	@test -x $(FLINK_VENV)/bin/python || $(PYTHON) -m venv $(FLINK_VENV)
+	$(FLINK_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(FLINK_VENV)/bin/python -m pip install --quiet -r flink/requirements.txt
+	@touch $@
+
+flink-env: $(FLINK_STAMP)
+
+# The Flink job against tsrec's embedded runner on the same events (about a minute).
+flink-test: $(STAMP) $(FLINK_STAMP)
+	TSREC_FLINK_PYTHON=$(abspath $(FLINK_VENV))/bin/python $(PY) -m pytest -q tests/test_flink.py
