@@ -139,7 +139,7 @@ def main() -> None:
             name = recbole_atomic_files(Path(tmp))
             cmd = [args.recbole_python, __file__, "--recbole-child", tmp, name,
                    "--recbole-epochs", str(args.recbole_epochs), "--threads", str(args.threads)]
-            res = subprocess.run(cmd, capture_output=True, text=True)
+            res = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp)  # RecBole writes logs to cwd
         if res.returncode != 0:
             print(f"RecBole run failed:\n{res.stderr[-3000:]}", file=sys.stderr)
             return

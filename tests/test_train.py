@@ -151,3 +151,18 @@ def test_trains_and_scores_on_cuda(split):
     model = small(S.SASRec, split)
     result = T.train(model, split, epochs=2, device="cuda", progress=False)
     assert next(model.parameters()).is_cuda and result.best_metrics["NDCG@10"] > 0
+
+
+def test_validation_target_all_scores_every_validation_event_of_a_temporal_split():
+    df = data.synthetic(n_users=30, n_items=25, events_per_user=15).interactions
+    q = df["timestamp"].quantile([0.7, 0.85]).astype("int64").tolist()
+    tsplit = prep.temporal_split(df, test_start=q[1], valid_start=q[0])
+    model = small(S.SASRec, tsplit)
+    res = T.train(model, tsplit, T.TrainConfig(epochs=1, progress=False, eval_target="all"))
+    from tsrec.evaluate import evaluate
+    assert res.best_metrics["NDCG@10"] == pytest.approx(evaluate(model, tsplit, "valid", target="all")["NDCG@10"])
+    first = evaluate(model, tsplit, "valid", target="first")["NDCG@10"]
+    assert len(eval_queries(tsplit, "valid", target="all")[0]) > len(eval_queries(tsplit, "valid")[0])
+    assert res.best_metrics["NDCG@10"] != pytest.approx(first)
+    with pytest.raises(ValueError, match="eval_target"):
+        T.train(small(S.SASRec, tsplit), tsplit, T.TrainConfig(epochs=1, progress=False, eval_target="last"))

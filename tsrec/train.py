@@ -49,6 +49,7 @@ class TrainConfig:
     patience: int = 20  # evaluations without improvement before stopping
     bucket_by_length: bool = True  # batch users of similar length: much less padding to compute
     metric: str = "NDCG@10"
+    eval_target: str = "first"  # validation target per user: "first" (leave-one-out) or "all" (temporal split)
     max_seconds: float | None = None
     seed: int = 0
     device: str | None = None
@@ -146,6 +147,8 @@ def _check_inputs(model: SequentialRecommender, data: Split | pd.DataFrame, cfg:
     lo, hi = int(frame["item"].min()), int(frame["item"].max())
     if lo < 1 or hi > model.n_items:
         raise ValueError(f"item ids must lie in 1..{model.n_items} (encode them with tsrec.prep), found {lo}..{hi}")
+    if cfg.eval_target not in ("first", "all"):
+        raise ValueError(f"eval_target must be 'first' or 'all', got {cfg.eval_target!r}")
     if cfg.loss not in LOSSES:
         raise ValueError(f"loss must be one of {LOSSES}, got {cfg.loss!r}")
     if cfg.epochs < 1 or cfg.batch_size < 1 or cfg.eval_every < 1 or cfg.patience < 1:
@@ -202,7 +205,7 @@ def train(model: SequentialRecommender, data: Split | pd.DataFrame, config: Trai
         out_of_time = cfg.max_seconds is not None and time.perf_counter() - start >= cfg.max_seconds
         row = {"epoch": epoch, "loss": total / max(count, 1), "NDCG@10": math.nan, "HR@10": math.nan}
         if split is not None and (epoch % cfg.eval_every == 0 or epoch == cfg.epochs or out_of_time):
-            metrics = evaluate(model, split, "valid")
+            metrics = evaluate(model, split, "valid", target=cfg.eval_target)
             row.update({"NDCG@10": metrics["NDCG@10"], "HR@10": metrics["HR@10"]})
             if metrics[cfg.metric] > best["value"]:
                 best = {"value": metrics[cfg.metric], "epoch": epoch, "metrics": metrics,
