@@ -51,8 +51,9 @@ def test_structure(nb):
 
 @pytest.mark.notebook
 @pytest.mark.parametrize("nb", NOTEBOOKS, ids=IDS)
-def test_smoke_run(nb, tmp_path):
+def test_smoke_run(nb, tmp_path, monkeypatch):
     checks = importlib.import_module(f"notebook_checks.ch{chapter_key(nb)}")
+    monkeypatch.setenv("TSREC_THREADS", "1")  # the kernel inherits it: tiny runs, and robust on a busy machine
     out = book.execute(nb, tmp_path / nb.name, {"SMOKE": True}, cwd=nb.parent, progress=False)
     records = book.read_records(out)
     assert records, "the notebook recorded nothing"

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tsrec import prep
+from tsrec import data, prep
 from tsrec.data import DataError
 
 
@@ -103,3 +103,13 @@ def test_user_sequences_ordered():
     seq = prep.user_sequences(df)
     assert seq.loc[1, "items"].tolist() == [1, 2, 3] and seq.loc[1, "timestamps"].tolist() == [10, 10, 30]
     assert seq.loc[2, "items"].tolist() == [9]
+
+
+def test_shuffle_train_order_keeps_each_users_items_and_changes_their_order():
+    sp = prep.leave_one_out(data.synthetic(n_users=40, n_items=30, events_per_user=12).interactions)
+    a, b = prep.shuffle_train_order(sp, 0), prep.shuffle_train_order(sp, 0)
+    before, after = prep.user_sequences(sp.train)["items"], prep.user_sequences(a.train)["items"]
+    assert all(sorted(x) == sorted(y) for x, y in zip(before, after))
+    assert (before.map(tuple) != after.map(tuple)).mean() > 0.8
+    assert a.train.equals(b.train) and not a.train.equals(prep.shuffle_train_order(sp, 1).train)
+    assert a.valid.equals(sp.valid) and a.test.equals(sp.test) and a.kind == sp.kind

@@ -265,3 +265,15 @@ def random_split(df: pd.DataFrame, valid_frac: float = 0.1, test_frac: float = 0
     test, valid = enc[r < test_frac], enc[(r >= test_frac) & (r < test_frac + valid_frac)]
     train = enc[r >= test_frac + valid_frac]
     return Split(train, valid, test, kind="random", info={"seed": seed}, **ids)
+
+
+def shuffle_train_order(split: Split, seed: int = 0) -> Split:
+    """A copy of ``split`` whose training events keep their items but lose their order within each user.
+
+    The shuffled-order control: a sequence model that scores as well on this split is not using order.
+    Each user's training timestamps are permuted among that user's events, then the frame is re-sorted.
+    """
+    rng = np.random.default_rng(seed)
+    train = split.train.copy()
+    train["timestamp"] = train.groupby("user")["timestamp"].transform(lambda t: rng.permutation(t.to_numpy()))
+    return Split(**{**split.__dict__, "train": train.sort_values(["user", "timestamp"], kind="stable")})
