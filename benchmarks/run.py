@@ -24,6 +24,7 @@ import pandas as pd
 
 HERE = Path(__file__).resolve().parent
 KS = (10,)
+MAX_LEN = 50  # sequence models read a user's last 50 events, as in the RecBole anchor runs (ANCHORS.md)
 SEQUENTIAL = ("SASRec", "TiSASRec", "SASRec+time2vec", "GRU4Rec", "LSTM4Rec", "NextItNet", "TimeSensitiveModel")
 CLASSIC = ("Popularity", "RecentPopularity(7d)", "DecayedPopularity(30d)", "ItemKNN", "ItemKNN(decay 1h)", "BPR-MF")
 
@@ -41,10 +42,7 @@ def make_split(dataset: str, shuffled: bool = False, seed: int = 0):
     else:
         raise ValueError(dataset)
     if shuffled:  # same items per user, order within each user's training history randomised
-        rng = np.random.default_rng(seed)
-        train = split.train.copy()
-        train["timestamp"] = train.groupby("user")["timestamp"].transform(lambda t: rng.permutation(t.to_numpy()))
-        split.train = train.sort_values(["user", "timestamp"], kind="stable")
+        split = prep.shuffle_train_order(split, seed)
     return split
 
 
@@ -55,7 +53,7 @@ def build(name: str, split, seed: int):
     from tsrec.models.mf import BPRMF
     from tsrec.models.popularity import DecayedPopularity, Popularity, RecentPopularity
 
-    n = split.n_items
+    n, L = split.n_items, MAX_LEN
     day, hour = 86400.0, 3600.0
     return {
         "Popularity": lambda: Popularity(),
@@ -64,13 +62,13 @@ def build(name: str, split, seed: int):
         "ItemKNN": lambda: ItemKNN(k_neighbors=100),
         "ItemKNN(decay 1h)": lambda: ItemKNN(k_neighbors=50, time_decay_half_life=hour),
         "BPR-MF": lambda: BPRMF(seed=seed),
-        "SASRec": lambda: S.SASRec(n),
-        "TiSASRec": lambda: S.TiSASRec(n),
-        "SASRec+time2vec": lambda: S.SASRec(n, time_encoding="time2vec"),
-        "GRU4Rec": lambda: S.GRU4Rec(n),
-        "LSTM4Rec": lambda: S.LSTM4Rec(n),
-        "NextItNet": lambda: S.NextItNet(n),
-        "TimeSensitiveModel": lambda: S.TimeSensitiveModel(n, split.n_users),
+        "SASRec": lambda: S.SASRec(n, max_len=L),
+        "TiSASRec": lambda: S.TiSASRec(n, max_len=L),
+        "SASRec+time2vec": lambda: S.SASRec(n, max_len=L, time_encoding="time2vec"),
+        "GRU4Rec": lambda: S.GRU4Rec(n, max_len=L),
+        "LSTM4Rec": lambda: S.LSTM4Rec(n, max_len=L),
+        "NextItNet": lambda: S.NextItNet(n, max_len=L),
+        "TimeSensitiveModel": lambda: S.TimeSensitiveModel(n, split.n_users, max_len=L),
     }[name]()
 
 
