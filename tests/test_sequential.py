@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 import torch
 
+from synthetic_logs import counting_log
 from tsrec import prep
 from tsrec.evaluate import evaluate
 from tsrec.models import sequential as S
@@ -15,19 +16,6 @@ from tsrec.train import train
 
 MONDAY = 1_704_067_200  # 2024-01-01 00:00 UTC, a Monday
 N_ITEMS, N_USERS = 30, 12
-
-
-
-
-def counting_log(n_users: int = 40, n_items: int = N_ITEMS, length: int = 10, seed: int = 0) -> pd.DataFrame:
-    """Each user consumes consecutive items s, s+1, ... (after n_items comes 1): next = last + 1."""
-    rng = np.random.default_rng(seed)
-    rows = []
-    for u in range(1, n_users + 1):
-        start = int(rng.integers(0, n_items))
-        t = MONDAY + u * 1000 + np.cumsum(rng.integers(60, 7200, length))
-        rows += [(u, (start + i) % n_items + 1, int(t[i])) for i in range(length)]
-    return pd.DataFrame(rows, columns=["user", "item", "timestamp"])
 
 
 def make(cls: type, **kw) -> S.SequentialRecommender:
