@@ -36,9 +36,7 @@ def make_split(dataset: str, shuffled: bool = False, seed: int = 0):
     if dataset == "ml-100k":
         split = prep.leave_one_out(data.load("ml-100k").interactions)
     elif dataset == "ml-latest-small":
-        df = data.load("ml-latest-small").interactions
-        q = df["timestamp"].quantile([0.8, 0.9]).astype("int64").tolist()
-        split = prep.temporal_split(df, test_start=q[1], valid_start=q[0])
+        split = prep.temporal_split_by_share(data.load("ml-latest-small").interactions, 0.1, 0.1)
     else:
         raise ValueError(dataset)
     if shuffled:  # same items per user, order within each user's training history randomised

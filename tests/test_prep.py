@@ -98,6 +98,18 @@ def test_temporal_and_random_split(ml100k):
         prep.temporal_split(df, test_start="1998-01-01", valid_start="1998-02-01")
 
 
+
+def test_temporal_split_by_share(ml100k):
+    df = ml100k.interactions
+    s = prep.temporal_split_by_share(df, valid_share=0.1, test_share=0.2)
+    assert abs(len(s.test) / len(df) - 0.2) < 0.01 and abs(len(s.valid) / len(df) - 0.1) < 0.01
+    assert s.train["timestamp"].max() < s.valid["timestamp"].min() and s.valid["timestamp"].max() < s.test["timestamp"].min()
+    assert len(s.train) + len(s.valid) + len(s.test) == len(df)
+    with pytest.raises(ValueError, match="test_share"):
+        prep.temporal_split_by_share(df, valid_share=0.5, test_share=0.5)
+    with pytest.raises(DataError, match="timestamp"):
+        prep.temporal_split_by_share(df.drop(columns="timestamp"))
+
 def test_user_sequences_ordered():
     df = pd.DataFrame({"user": [2, 1, 1, 1], "item": [9, 3, 1, 2], "timestamp": [1, 30, 10, 10]})
     seq = prep.user_sequences(df)

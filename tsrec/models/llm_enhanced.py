@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from tsrec.metrics import mean_ci, per_user_rank_metrics
+from tsrec.metrics import clustered_mean_ci, mean_ci, per_user_rank_metrics
 from tsrec.models.sequential import SASRec
 from tsrec.prep import Split
 
@@ -343,8 +343,11 @@ def _group_columns(per_user: pd.DataFrame, counts: np.ndarray, hist_len: pd.Seri
     return groups
 
 
-def _ci(v: np.ndarray) -> tuple[float, float]:
-    return mean_ci(v) if len(v) >= 2 else ((float(v.mean()) if len(v) else float("nan")), float("nan"))
+def _ci(v: np.ndarray, users: np.ndarray | None = None) -> tuple[float, float]:
+    """Mean and 95% half-width; with ``users``, clustered by user (a temporal split tests a user many times)."""
+    if len(v) < 2:
+        return (float(v.mean()) if len(v) else float("nan")), float("nan")
+    return mean_ci(v) if users is None else clustered_mean_ci(v, users)
 
 
 def breakdown(per_user: pd.DataFrame, counts: np.ndarray, hist_len: pd.Series | None = None,
@@ -357,6 +360,7 @@ def breakdown(per_user: pd.DataFrame, counts: np.ndarray, hist_len: pd.Series | 
     One row per (dimension, group) plus ('all', 'all').
     """
     per = per_user_rank_metrics(per_user["rank"].to_numpy(), k)
+    users = per_user["user"].to_numpy()
     dims = {"all": np.array(["all"] * len(per_user), dtype=object),
             **_group_columns(per_user, counts, hist_len, cold_items, tail_max, head_min, length_edges)}
     rows = []
@@ -365,7 +369,7 @@ def breakdown(per_user: pd.DataFrame, counts: np.ndarray, hist_len: pd.Series | 
             sel = labels == g
             row = {"dimension": dim, "group": g, "n": int(sel.sum())}
             for m in (f"HR@{k}", f"NDCG@{k}"):
-                row[m], row[f"{m} ±"] = _ci(per[m][sel])
+                row[m], row[f"{m} ±"] = _ci(per[m][sel], users[sel])
             rows.append(row)
     return pd.DataFrame(rows).set_index(["dimension", "group"])
 
@@ -391,8 +395,8 @@ def compare_runs(runs_a: Sequence[pd.DataFrame], runs_b: Sequence[pd.DataFrame],
     """Model B minus model A per group, over seeds (``runs_*[s]`` = per-user frames of seed s, same users).
 
     Columns: A and B (mean over seeds of the group metric, ± its 95% t-interval over seeds), delta with its
-    interval over seeds (per-seed differences) and over users (per-user differences averaged over seeds,
-    a paired and usually tighter interval), and n users.
+    interval over seeds (per-seed differences) and over users (per-query differences averaged over seeds,
+    a paired and usually tighter interval, clustered by user when a user has several queries), and n queries.
     """
     if len(runs_a) != len(runs_b) or not runs_a:
         raise ValueError("runs_a and runs_b need the same, non-zero number of seeds")
@@ -419,6 +423,6 @@ def compare_runs(runs_a: Sequence[pd.DataFrame], runs_b: Sequence[pd.DataFrame],
             row["A"], row["A ±"] = _ci(sa)
             row["B"], row["B ±"] = _ci(sb)
             row["delta"], row["delta ± (seeds)"] = _ci(sb - sa)
-            row["delta ± (users)"] = _ci((b[sel] - a[sel]).mean(1))[1]
+            row["delta ± (users)"] = _ci((b[sel] - a[sel]).mean(1), base["user"].to_numpy()[sel])[1]
             rows.append(row)
     return pd.DataFrame(rows).set_index(["dimension", "group"])
