@@ -1,7 +1,7 @@
 """The LLM part of the benchmark (issue 4's bars): what the offline language models add, with seeds and intervals.
 
-Tables (markdown, also written to ``benchmarks/llm_results.md``), all on ML-100K leave-one-out, full ranking,
-seen items masked:
+Tables (markdown, also written to ``benchmarks/llm_results.md``), D-G on ML-100K leave-one-out, H on ML latest-small
+split by time; full ranking, seen items masked:
   D. Hybrid: SASRec ID-only vs LM-initialised item table vs gated text+ID fusion (all-MiniLM-L6-v2 item text),
      overall and per target-popularity group (tail = <= 10 training events), mean ± 95% interval over seeds, and
      the difference from the ID-only twin with a paired per-user interval;
@@ -9,9 +9,12 @@ seen items masked:
      users whose target is held out, against the random expectation;
   F. Generative: a small GPT-2 trained from a config on item tokens, with and without time-gap tokens;
   G. Cost: encoding the 1,682 item texts (first time, then from the cache) on 1 thread; SmolLM2 re-ranking of
-     200 users x 20 candidates (2 threads by default), per prompt variant.
+     200 users x 20 candidates (2 threads by default), per prompt variant;
+  H. The tail where there is one: ML latest-small, global temporal split, every test event a query (about 2,200
+     tail and 2,300 cold targets): ID-only vs LM-init vs gated text+ID with ID dropout, per popularity group,
+     intervals over seeds and over users (clustered by user).
 
-  .venv/bin/python benchmarks/llm_bench.py          # default (about 20 min on 2 CPU cores)
+  .venv/bin/python benchmarks/llm_bench.py          # default (about 45 min on 2 CPU cores)
   .venv/bin/python benchmarks/llm_bench.py --quick  # tiny settings: a smoke test of the script
 """
 from __future__ import annotations
@@ -29,6 +32,8 @@ import pandas as pd
 
 HERE = Path(__file__).resolve().parent
 VARIANTS = ("ID-only", "LM-init", "gated text+ID")
+TAIL_VARIANTS = ("ID-only", "LM-init", "gated + ID dropout")  # table H (ML latest-small, split by time)
+ID_DROPOUT = 0.3  # share of ID vectors zeroed per training step in "gated + ID dropout" (DropoutNet)
 
 
 def _md(df: pd.DataFrame) -> str:
@@ -47,6 +52,10 @@ def _fmt(v) -> str:
 
 def _pm(mean: float, half: float) -> str:
     return f"{mean:.4f}" + (f" ± {half:.4f}" if np.isfinite(half) else "")
+
+
+def _half(half: float) -> str:
+    return f"{half:.4f}" if np.isfinite(half) else "–"
 
 
 def _ci(values: np.ndarray) -> tuple[float, float]:
@@ -71,14 +80,17 @@ def build(variant: str, n_items: int, text: np.ndarray, seed: int, max_len: int 
         m = SASRec(n_items, max_len=max_len)
         init_from_text(m, text, seed=seed)
         return m
+    if variant == "gated + ID dropout":
+        return HybridSASRec(n_items, fusion="gate", text=text, max_len=max_len, id_dropout=ID_DROPOUT)
     fusion = {"gated text+ID": "gate", "text only": "text_only", "ID twin": "id"}[variant]
     return HybridSASRec(n_items, fusion=fusion, text=text, max_len=max_len)
 
 
-def fit(model, split, seed: int, max_seconds: float, epochs: int):
+def fit(model, split, seed: int, max_seconds: float, epochs: int, eval_target: str = "first"):
     from tsrec.train import TrainConfig, train
 
-    return train(model, split, TrainConfig(seed=seed, max_seconds=max_seconds, epochs=epochs, progress=False))
+    return train(model, split, TrainConfig(seed=seed, max_seconds=max_seconds, epochs=epochs, progress=False,
+                                           eval_target=eval_target))
 
 
 def table_hybrid(split, text, seeds, args) -> tuple[str, object]:
@@ -121,6 +133,55 @@ def table_hybrid(split, text, seeds, args) -> tuple[str, object]:
     title = (f"## D. Hybrid text + ID SASRec vs its ID-only twin (test; {n_tail} of {len(groups)} test targets are "
              f"tail items, <= 10 training events)")
     return title + "\n\n" + _md(pd.DataFrame(rows).set_index("variant").fillna("–")) + "\n", best_model
+
+
+def table_temporal_tail(seeds, args) -> str:
+    """H: the tail where there is one. ML latest-small split globally by time (last 10% of events test, the 10%
+    before validate), every test event a query: thousands of tail targets instead of ML-100K's 44."""
+    from tsrec import data, prep
+    from tsrec.evaluate import evaluate
+    from tsrec.models.llm_enhanced import compare_runs, item_counts, item_text_embeddings
+
+    ls = data.load("ml-latest-small")
+    split = prep.temporal_split_by_share(ls.interactions, 0.1, 0.1)
+    text = item_text_embeddings(split, ls.items)
+    counts = item_counts(split.train, split.n_items)
+    runs, tests, secs = ({v: [] for v in TAIL_VARIANTS} for _ in range(3))
+    for seed in seeds:
+        for v in TAIL_VARIANTS:
+            t0 = time.perf_counter()
+            m = build(v, split.n_items, text, seed, args.max_len)
+            fit(m, split, seed, args.ls_seconds, args.epochs, eval_target="all")
+            metrics, frame = evaluate(m, split, "test", ks=(10,), per_user=True, target="all")
+            runs[v].append(frame.reset_index(drop=True))
+            tests[v].append(metrics["NDCG@10"])
+            secs[v].append(time.perf_counter() - t0)
+            print(f"  H {v} seed {seed}: NDCG@10 {metrics['NDCG@10']:.4f} ({secs[v][-1]:.0f} s)", file=sys.stderr)
+    groups = ("all", "head", "torso", "tail", "cold")
+    cmps = {v: compare_runs(runs["ID-only"], runs[v], counts, None, k=10) for v in TAIL_VARIANTS[1:]}
+    first = cmps[TAIL_VARIANTS[1]]
+    rows = []
+    for v in TAIL_VARIANTS:
+        row = {"variant": v, "seeds": len(tests[v])}
+        for g in groups:
+            key = ("all", "all") if g == "all" else ("popularity", g)
+            if key not in first.index:
+                continue
+            side, cmp = ("A", first) if v == "ID-only" else ("B", cmps[v])
+            row[f"{g} NDCG@10"] = _pm(cmp.loc[key, side], cmp.loc[key, f"{side} ±"])
+        for g in ("all", "tail"):
+            key = ("all", "all") if g == "all" else ("popularity", g)
+            r = None if v == "ID-only" else cmps[v].loc[key]
+            row[f"Δ {g} vs ID-only (± seeds / ± users)"] = "–" if r is None else (
+                f"{r['delta']:+.4f} ± {_half(r['delta ± (seeds)'])} / ± {_half(r['delta ± (users)'])}")
+        row["s per run"] = f"{np.mean(secs[v]):.0f}"
+        rows.append(row)
+    n = {g: int(first.loc[("popularity", g), "n"]) for g in groups[1:] if ("popularity", g) in first.index}
+    title = (f"## H. The tail where there is one: ML latest-small split by time (last 10% of events test), every test "
+             f"event a query ({len(runs['ID-only'][0]):,} queries from {split.test['user'].nunique()} users: "
+             + ", ".join(f"{k} {v:,}" for k, v in n.items())
+             + "); intervals over seeds and over users (clustered: a user has many test events)")
+    return title + "\n\n" + _md(pd.DataFrame(rows).set_index("variant").fillna("–")) + "\n"
 
 
 def table_cold(split, text, seeds, args) -> str:
@@ -247,7 +308,8 @@ def main() -> None:
     ap.add_argument("--rerank-users", type=int, default=200)
     ap.add_argument("--threads", type=int, default=1, help="torch threads for training")
     ap.add_argument("--rerank-threads", type=int, default=2, help="torch threads for the LLM re-ranking")
-    ap.add_argument("--tables", default="DEFG")
+    ap.add_argument("--ls-seconds", type=float, default=90.0, help="training budget per run in table H")
+    ap.add_argument("--tables", default="DEFGH")
     ap.add_argument("--out", default=str(HERE / "llm_results.md"))
     ap.add_argument("--encode-child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -263,6 +325,7 @@ def main() -> None:
     seeds = [int(s) for s in args.seeds.split(",")]
     if args.quick:
         seeds, args.max_seconds, args.epochs, args.gen_epochs, args.rerank_users = [0], 5.0, 2, 2, 10
+        args.ls_seconds = 5.0
     tsrec.set_threads(args.threads)
     tsrec.seed_everything(seeds[0])
     ml = data.load("ml-100k")
@@ -286,6 +349,9 @@ def main() -> None:
         print(parts[-1], flush=True)
     if "G" in args.tables:
         parts.append(table_cost(split, model, args))
+        print(parts[-1], flush=True)
+    if "H" in args.tables:
+        parts.append(table_temporal_tail(seeds, args))
         print(parts[-1], flush=True)
     parts.append(f"total wall time {time.perf_counter() - t0:.0f} s")
     print(parts[-1])
