@@ -129,6 +129,28 @@ def test_time2vec_now_reads_the_request_time():
     assert not torch.allclose(model.score(q)[[0, 2], 1:], model.score(later)[[0, 2], 1:])
 
 
+
+def test_time2vec_features_by_hand_and_scale():
+    t2v = te.Time2Vec(64, k=8)
+    year = 365 * 86_400.0
+    f = t2v.features(torch.tensor([0.0, year]))
+    w, p = t2v.freq.detach(), t2v.phase.detach()
+    # a gap of one year is one unit of tau: linear term omega_0 + phi_0, sines sin(omega_i + phi_i); no gap: phi
+    torch.testing.assert_close(f[1], torch.cat([w[:1] + p[:1], torch.sin(w[1:] + p[1:])]))
+    torch.testing.assert_close(f[0], torch.cat([p[:1], torch.sin(p[1:])]))
+    # initialised like the model's other layers, the vector added to an event is about as long as an item
+    # embedding (N(0, 0.02) in 64 dimensions), for gaps from 0 to 30 years; an unscaled log(1 + seconds)
+    # input would make it several times longer
+    model = S.SASRec(N_ITEMS, max_len=12, hidden=64, time_encoding="time2vec")
+    gaps = torch.cat([torch.zeros(1), torch.logspace(0, np.log10(30 * year), 200)])
+    times = torch.cumsum(gaps, 0).long().unsqueeze(0)
+    mask = torch.ones_like(times, dtype=torch.bool)
+    with torch.no_grad():
+        ratio = model.time_enc(times, times, mask).norm(dim=-1).mean() / model.item_emb.weight[1:].norm(dim=-1).mean()
+    assert 0.3 < float(ratio) < 2.0
+    with pytest.raises(ValueError, match="k >= 2"):
+        te.Time2Vec(8, k=1)
+
 def test_gap_helpers_and_calendar_by_hand():
     times = torch.tensor([[0, MONDAY, MONDAY + 3600, MONDAY + 3600 + 86_400 + 7]])
     mask = torch.tensor([[False, True, True, True]])

@@ -20,10 +20,10 @@ def check(records):
     assert records["gaps[ML latest-small][gap > 1 day]"] > records["gaps[ML-100K][gap > 1 day]"]
     assert records["gaps[ML-100K][median user span (h)]"] < 24
     assert records["tisasrec_r0_share_ml100k"] > 0.3          # TiSASRec's interval is 0 for many pairs on ML-100K
-    # at initialisation Time2Vec (of log-seconds) is several times louder than the item embedding it is added to,
-    # the embedding encodings are about as loud (the prose explains time2vec's results with this)
-    assert records["time_over_item_norm[time2vec]"] > 3 and records["time_over_item_norm[time2vec_now]"] > 3
-    assert records["time_over_item_norm[log_interval]"] < 2 and records["time_over_item_norm[calendar]"] < 2
+    # at initialisation every time encoding is about as loud as the item embedding it is added to (Time2Vec's
+    # log-time is scaled for that; of raw log-seconds it would start several times louder)
+    for enc in ("time2vec", "time2vec_now", "log_interval", "calendar"):
+        assert 0.3 < records[f"time_over_item_norm[{enc}]"] < 2
 
     # training on all positions: one window per user against one sample per prefix
     assert records["prefix_samples"] > 50 * records["windows"]

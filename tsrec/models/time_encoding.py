@@ -7,11 +7,14 @@ Padding positions always encode to zero, so extra left padding changes nothing.
 """
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
 HOUR = 3600
 DAY = 86_400
+LOG1P_YEAR = math.log1p(365 * DAY)  # Time2Vec's unit of log-time: log(1 + one year in seconds), about 17.3
 EPOCH_WEEKDAY = 3  # 1970-01-01 was a Thursday (Monday = 0)
 
 
@@ -44,26 +47,38 @@ class CalendarEncoding(nn.Module):
 
 
 class Time2Vec(nn.Module):
-    """Time2Vec (Kazemi et al. 2019) of log(1 + gap in seconds), projected to ``dim``.
+    """Time2Vec (Kazemi et al. 2019) of a gap on a log scale, projected to ``dim``.
 
-    ``of="previous"``: the gap since the previous event; ``of="now"``: the gap from the event to the
-    request time of its position (``now - t``; in causal training the next event's time).
+    The gap enters as tau = log(1 + seconds) / log(1 + one year): about 0.24 for a minute, 0.66 for a day, 1 for a
+    year, so the linear term omega_0 * tau stays on the scale of the k - 1 sine terms sin(omega_i * tau + phi_i)
+    (their frequencies start at N(0, 1) * log(1 + one year), i.e. N(0, 1) per unit of log-seconds). The k
+    features are divided by sqrt(k) before the projection, so that at initialisation the vector added to an
+    event is about as long as the item embedding it is added to, not several times longer (chapter 4.2a
+    measures this). ``of="previous"``: the gap since the previous event; ``of="now"``: the gap from the event to
+    the request time of its position (``now - t``; in causal training the next event's time).
     """
 
     def __init__(self, dim: int, k: int = 16, of: str = "previous"):
         super().__init__()
         if of not in ("previous", "now"):
             raise ValueError(f"Time2Vec of must be 'previous' or 'now', got {of!r}")
-        self.of = of
-        self.freq = nn.Parameter(torch.randn(k))
+        if k < 2:
+            raise ValueError(f"Time2Vec needs k >= 2 (one linear and at least one periodic term), got {k!r}")
+        self.of, self.k = of, k
+        freq = torch.randn(k)
+        freq[1:] *= LOG1P_YEAR  # periodic terms: N(0, 1) cycles per unit of log-seconds
+        self.freq = nn.Parameter(freq)
         self.phase = nn.Parameter(torch.randn(k))
         self.proj = nn.Linear(k, dim)
 
+    def features(self, gap: torch.Tensor) -> torch.Tensor:
+        """The k Time2Vec features [..., k] of gaps in seconds: one linear term, then k - 1 sines."""
+        x = (torch.log1p(gap) / LOG1P_YEAR).unsqueeze(-1) * self.freq + self.phase
+        return torch.cat([x[..., :1], torch.sin(x[..., 1:])], dim=-1)
+
     def forward(self, times: torch.Tensor, next_times: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         gap = previous_gaps(times, mask) if self.of == "previous" else gaps_to_request(times, next_times, mask)
-        x = torch.log1p(gap).unsqueeze(-1) * self.freq + self.phase
-        t2v = torch.cat([x[..., :1], torch.sin(x[..., 1:])], dim=-1)  # first term linear, the rest periodic
-        return self.proj(t2v) * mask.unsqueeze(-1)
+        return self.proj(self.features(gap) / math.sqrt(self.k)) * mask.unsqueeze(-1)
 
 
 class LogIntervalEncoding(nn.Module):
