@@ -180,7 +180,8 @@ def table_temporal_tail(seeds, args) -> str:
     title = (f"## H. The tail where there is one: ML latest-small split by time (last 10% of events test), every test "
              f"event a query ({len(runs['ID-only'][0]):,} queries from {split.test['user'].nunique()} users: "
              + ", ".join(f"{k} {v:,}" for k, v in n.items())
-             + "); intervals over seeds and over users (clustered: a user has many test events)")
+             + f"); {args.ls_seconds:.0f} s of training per run, validation on every validation event; intervals "
+             "over seeds and over users (clustered: a user has many test events)")
     return title + "\n\n" + _md(pd.DataFrame(rows).set_index("variant").fillna("–")) + "\n"
 
 
