@@ -62,7 +62,8 @@ def check(records):
     assert ndcg["SASRec"] > 1.3 * ndcg["Popularity"]
     # the shuffled-order control: SASRec loses a clear part of its score without the order of histories
     assert _table(records, "shuffled_ndcg")["SASRec"] < ndcg["SASRec"] - 0.01
-    # the book's model gains from the full softmax (its text's BCE with one negative is the weaker loss)
-    assert ndcg["TimeSensitiveModel+CE"] > ndcg["TimeSensitiveModel"]
+    # the book's model, made to work, stays clearly below a plain LSTM reading the same histories
+    d, half = records["ml_diff[TimeSensitiveModel − LSTM4Rec]"]
+    assert d < -half < 0
     # on latest-small's global split the test has thousands of queries, most from users new after the cut
     assert records["ls_queries"] > 3000
