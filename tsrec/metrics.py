@@ -624,7 +624,6 @@ def mean_ci(values: Any, confidence: float = 0.95) -> tuple[float, float]:
     return float(v.mean()), float(stats.t.ppf(0.5 + confidence / 2.0, v.size - 1) * sem)
 
 
-
 def clustered_mean_ci(values: Any, clusters: Any, confidence: float = 0.95) -> tuple[float, float]:
     """Mean and half-width of a cluster-robust t-interval: rows of the same cluster (e.g. the many test
     events of one user in a temporal split) are not independent, so the variance is summed per cluster first.
@@ -650,6 +649,7 @@ def clustered_mean_ci(values: Any, clusters: Any, confidence: float = 0.95) -> t
     resid = np.bincount(inverse, weights=v - mean, minlength=g)
     sem = math.sqrt(g / (g - 1) * float((resid ** 2).sum())) / v.size
     return mean, float(stats.t.ppf(0.5 + confidence / 2.0, g - 1) * sem)
+
 
 # --------------------------------------------------------------------------- everything at once
 
