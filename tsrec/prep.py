@@ -257,7 +257,6 @@ def temporal_split(df: pd.DataFrame, test_start: int | str, valid_start: int | s
     return Split(train, valid, test, kind="temporal", info=info, **ids)
 
 
-
 def temporal_split_by_share(df: pd.DataFrame, valid_share: float = 0.1, test_share: float = 0.1) -> Split:
     """``temporal_split`` at time quantiles: the last ``test_share`` of events (by time) test, the
     ``valid_share`` before them validate (ML latest-small's benchmark split: 80% / 10% / 10%)."""
@@ -267,6 +266,7 @@ def temporal_split_by_share(df: pd.DataFrame, valid_share: float = 0.1, test_sha
     require_columns(df, INTERACTION_COLUMNS)
     q = df["timestamp"].quantile([1.0 - test_share - valid_share, 1.0 - test_share]).astype("int64").tolist()
     return temporal_split(df, test_start=q[1], valid_start=q[0])
+
 
 def random_split(df: pd.DataFrame, valid_frac: float = 0.1, test_frac: float = 0.1, seed: int = 0) -> Split:
     """Random split that ignores time: the leaky protocol, kept to demonstrate what leakage does."""
