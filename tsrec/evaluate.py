@@ -7,13 +7,17 @@ agree and a rerun gives identical numbers. Metrics come from ``tsrec.metrics``.
 """
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 import torch
+from tqdm.auto import tqdm
 
 from tsrec import metrics as M
-from tsrec.models.base import QueryBatch, Recommender, queries_from_frames, seen_mask
-from tsrec.prep import Split
+from tsrec.queries import QueryBatch, event_queries, queries_from_frames, seen_mask
+from tsrec.splits import Split
 
 DEFAULT_KS = (5, 10, 20)
 
@@ -38,18 +42,13 @@ def eval_queries(split: Split, stage: str = "test", target: str = "first") -> tu
 
 def _successive_queries(history: pd.DataFrame, targets: pd.DataFrame) -> tuple[QueryBatch, np.ndarray]:
     """One query per target event, with the user's history plus the user's earlier target events."""
-    both = pd.concat([history.assign(_target=False), targets.assign(_target=True)])
-    ordered = both.sort_values(["user", "timestamp"], kind="stable")  # history first within ties
-    users, items, times = (ordered[c].to_numpy() for c in ("user", "item", "timestamp"))
-    starts = np.flatnonzero(np.r_[True, users[1:] != users[:-1]])
-    first = np.repeat(starts, np.diff(np.r_[starts, len(users)]))
-    idx = np.flatnonzero(ordered["_target"].to_numpy() & (np.arange(len(users)) > first))
-    q = QueryBatch(users[idx], [items[first[i]:i] for i in idx], [times[first[i]:i] for i in idx], times[idx])
-    return q, items[idx]
+    both = pd.concat([history, targets], ignore_index=True)  # history first, so it comes first within ties
+    return event_queries(both, np.r_[np.zeros(len(history), bool), np.ones(len(targets), bool)])
 
 
 def _scores_for(model_or_scores, batch: QueryBatch) -> torch.Tensor:
-    if isinstance(model_or_scores, Recommender) or hasattr(model_or_scores, "score"):
+    """Scores [B, n_items + 1] of a model (anything with ``score``), a per-user matrix or one vector for all."""
+    if hasattr(model_or_scores, "score"):
         with torch.inference_mode():
             s = model_or_scores.score(batch)
         return torch.as_tensor(s).float().cpu()
@@ -101,29 +100,12 @@ def evaluate(model_or_scores, split: Split, stage: str = "test", ks=DEFAULT_KS, 
     return out
 
 
-def evaluate_topk_sets(model, split: Split, stage: str = "test", k: int = 10) -> dict[str, float]:
-    """Multi-target evaluation for a temporal split: each user's whole stage as the relevant set."""
-    targets = split.targets(stage)
-    history = split.history(stage)
-    users = np.intersect1d(targets["user"].unique(), history["user"].unique())
-    first = targets[targets["user"].isin(users)].sort_values(["user", "timestamp"], kind="stable")
-    q = queries_from_frames(history, first.drop_duplicates("user"))
-    top = model.recommend(q, k)
-    relevant = first.groupby("user")["item"].apply(set).loc[q.users].tolist()
-    per = M.precision_recall_ndcg(top, relevant)
-    return {name: float(np.mean(v)) for name, v in per.items()}
-
-
 def compare(models: dict, split: Split, stage: str = "test", ks=(10,), fit: bool = True,
             progress: bool = True, **kwargs) -> pd.DataFrame:
     """Fit (unless ``fit=False``) and evaluate several models on one split; one row per model.
 
     Adds ``fit_s`` (seconds to fit) and ``eval_s``; extra keyword arguments go to ``evaluate``.
     """
-    import time
-
-    from tqdm.auto import tqdm
-
     rows = []
     for name, model in tqdm(models.items(), desc="models", disable=not progress):
         t0 = time.perf_counter()
@@ -138,17 +120,24 @@ def compare(models: dict, split: Split, stage: str = "test", ks=(10,), fit: bool
 def score_trajectories(model, events: pd.DataFrame, batch_size: int = 2048) -> pd.DataFrame:
     """For every event after a user's first: the percentile (1 = ranked first) at which ``model``, given the
     user's earlier events only, ranks the item the user then chose. Used for the book's TS score."""
-    ordered = events.sort_values(["user", "timestamp"], kind="stable")
-    users, items, times = (ordered[c].to_numpy() for c in ("user", "item", "timestamp"))
-    starts = np.flatnonzero(np.r_[True, users[1:] != users[:-1]])
-    pos = np.arange(len(users)) - np.repeat(starts, np.diff(np.r_[starts, len(users)]))
-    idx = np.flatnonzero(pos > 0)
-    first = np.repeat(starts, np.diff(np.r_[starts, len(users)]))
-    pct = np.empty(len(idx))
-    for b in range(0, len(idx), batch_size):
-        sel = idx[b:b + batch_size]
-        q = QueryBatch(users[sel], [items[first[i]:i] for i in sel], [times[first[i]:i] for i in sel], times[sel])
+    queries, items = event_queries(events)
+    pct = np.empty(len(queries))
+    for b in range(0, len(queries), batch_size):
+        q = queries[b:b + batch_size]
         scores = _scores_for(model, q)
-        rank = M.target_ranks(scores, torch.as_tensor(items[sel], dtype=torch.long), seen_mask(q, scores.shape[1]))
-        pct[b:b + len(sel)] = 1.0 - rank.numpy() / (scores.shape[1] - 2)
-    return pd.DataFrame({"user": users[idx], "timestamp": times[idx], "item": items[idx], "percentile": pct})
+        target = torch.as_tensor(items[b:b + batch_size], dtype=torch.long)
+        rank = M.target_ranks(scores, target, seen_mask(q, scores.shape[1]))
+        pct[b:b + len(q)] = 1.0 - rank.numpy() / (scores.shape[1] - 2)
+    return pd.DataFrame({"user": queries.users, "timestamp": queries.now, "item": items, "percentile": pct})
+
+
+def validator(split: Split, target: str = "first", ks=(10,)) -> Callable[[object], dict]:
+    """The validation callback of a training loop: ``validate(model)`` -> validation metrics at ``ks`` (full
+    ranking, seen items masked), so a model's training never imports this evaluator."""
+    if target not in ("first", "all"):
+        raise ValueError(f"target must be 'first' or 'all', got {target!r}")
+
+    def validate(model) -> dict:
+        return evaluate(model, split, "valid", ks=ks, target=target)
+
+    return validate

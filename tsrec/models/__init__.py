@@ -1,4 +1,4 @@
-"""Recommenders, one module each, all with one interface (``tsrec.models.base.Recommender``)."""
-from tsrec.models.base import QueryBatch, Recommender, queries_from_frames, seen_mask
-
-__all__ = ["QueryBatch", "Recommender", "queries_from_frames", "seen_mask"]
+"""Recommenders. ``base`` is the contract (``Scorer``, ``Recommender``); then classic models (``popularity``,
+``knn``, ``content``), matrix factorisation (``mf`` BPR-MF, ``rating`` biased MF and timeSVD++), the sequence
+models (``sequential``) and the generative model (``generative``). None of them imports the trainer or the
+evaluator: ``tsrec.training`` trains the torch ones and ``tsrec.evaluate`` ranks with their ``score``."""

@@ -1,81 +1,43 @@
-"""The one interface every recommender implements: score all items for a batch of queries.
+"""The model contract: what every recommender in tsrec promises, and the input checks they share.
 
-A query is what a live system knows when asked for a recommendation: who the user is, the
-items and times of their history so far, and the time of the request (``now``). Scores are
-``[B, n_items + 1]`` with column 0 (padding) ignored; the evaluator masks seen items.
+``Scorer.score(batch)`` returns float scores ``[B, n_items + 1]`` for a :class:`tsrec.queries.QueryBatch`:
+one row per query, one column per item id, column 0 (padding) always ``-inf``; higher is better; equal
+scores are ordered by item id downstream; the same weights and the same seed give the same scores.
+Seen items are NOT masked by the model: the evaluator (``tsrec.evaluate``) masks them.
+
+``Recommender`` adds ``fit(train, n_users, n_items)``, learning from a log of encoded ids 1..n. The torch
+models (sequence models, the generative model, the matrix factorisations) are Scorers and ``nn.Module`` s
+that ``tsrec.training`` trains (``tsrec.training.Trained`` makes any of them a Recommender), so no model
+imports the trainer or the evaluator.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from abc import ABC, abstractmethod
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import torch
 
 from tsrec.data import require_columns
+from tsrec.metrics import topk_items
+from tsrec.queries import QueryBatch, seen_mask
+
+__all__ = ["Scorer", "Recommender", "check_interactions", "check_batch_users", "check_fitted"]
 
 
-@dataclass
-class QueryBatch:
-    """Users, their histories (items and Unix times, oldest first) and the request time."""
+class Scorer(ABC):
+    """Scores every item for each query of a batch: ``score(batch) -> [B, n_items + 1]``, column 0 ``-inf``."""
 
-    users: np.ndarray
-    items: list[np.ndarray]
-    times: list[np.ndarray]
-    now: np.ndarray
-
-    def __len__(self) -> int:
-        return len(self.users)
-
-    def __getitem__(self, sl: slice) -> "QueryBatch":
-        return QueryBatch(self.users[sl], self.items[sl], self.times[sl], self.now[sl])
-
-    def padded(self, max_len: int, device: torch.device | str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
-        """Last ``max_len`` items and times, left-padded with 0: shapes [B, max_len] (int64)."""
-        B = len(self.users)
-        items = np.zeros((B, max_len), dtype=np.int64)
-        times = np.zeros((B, max_len), dtype=np.int64)
-        for i, (it, tm) in enumerate(zip(self.items, self.times)):
-            n = min(len(it), max_len)
-            if n:
-                items[i, -n:] = it[-n:]
-                times[i, -n:] = tm[-n:]
-        return torch.from_numpy(items).to(device), torch.from_numpy(times).to(device)
-
-
-def queries_from_frames(history: pd.DataFrame, targets: pd.DataFrame) -> QueryBatch:
-    """Build one query per row of ``targets`` (user, timestamp) from the users' events in ``history``.
-
-    History is ordered by time with ties in row order; the target's timestamp becomes ``now``.
-    """
-    require_columns(history, ("user", "item", "timestamp"), what="history")
-    require_columns(targets, ("user", "timestamp"), what="targets")
-    h = history.sort_values(["user", "timestamp"], kind="stable")
-    users = h["user"].to_numpy()
-    bounds = np.searchsorted(users, targets["user"].to_numpy(), side="left"), \
-        np.searchsorted(users, targets["user"].to_numpy(), side="right")
-    it, tm = h["item"].to_numpy(), h["timestamp"].to_numpy()
-    items = [it[a:b] for a, b in zip(*bounds)]
-    times = [tm[a:b] for a, b in zip(*bounds)]
-    return QueryBatch(targets["user"].to_numpy(), items, times, targets["timestamp"].to_numpy())
-
-
-class Recommender:
-    """Base class: ``fit`` on training interactions, ``score`` a QueryBatch against all items."""
-
-    name = "recommender"
+    name = "scorer"
     n_items: int = 0
 
-    def fit(self, train: pd.DataFrame, n_users: int, n_items: int) -> "Recommender":
-        raise NotImplementedError
-
+    @abstractmethod
     def score(self, batch: QueryBatch) -> torch.Tensor:
-        raise NotImplementedError
+        """Float scores [B, n_items + 1] (column 0 = -inf), from each query's history and request time."""
 
     def recommend(self, batch: QueryBatch, k: int = 10, exclude_seen: bool = True) -> np.ndarray:
-        """Top-k item ids per query (seen items excluded), equal scores ordered by item id."""
-        from tsrec.metrics import topk_items
-
+        """Top-k item ids per query [B, k] (seen items excluded), equal scores ordered by item id."""
         scores = self.score(batch)
         mask = seen_mask(batch, scores.shape[1]) if exclude_seen else None
         return topk_items(scores, mask, k).cpu().numpy()
@@ -84,12 +46,61 @@ class Recommender:
         return f"{type(self).__name__}()"
 
 
-def seen_mask(batch: QueryBatch, n_cols: int) -> torch.Tensor:
-    """Bool [B, n_cols]: True where the item is in the query's history (to be excluded from ranking)."""
-    mask = torch.zeros((len(batch), n_cols), dtype=torch.bool)
-    rows = np.repeat(np.arange(len(batch)), [len(x) for x in batch.items])
-    if len(rows):
-        cols = np.concatenate(batch.items)
-        mask[torch.from_numpy(rows), torch.from_numpy(cols.astype(np.int64))] = True
-    mask[:, 0] = True
-    return mask
+class Recommender(Scorer):
+    """A Scorer that learns from a log: ``fit(train, n_users, n_items)`` with encoded ids 1..n, returns self."""
+
+    name = "recommender"
+
+    @abstractmethod
+    def fit(self, train: pd.DataFrame, n_users: int, n_items: int) -> Recommender:
+        """Learn from ``train`` (user, item, timestamp[, rating]) with user ids 1..n_users, items 1..n_items."""
+
+
+# ----------------------------------------------------------------------------- shared input checks
+def check_interactions(train: pd.DataFrame, n_users: int, n_items: int, rating: bool = False,
+                       what: str = "train") -> None:
+    """Raise a ValueError (DataError) if the frame lacks columns, has ids outside 1..n or NaN values.
+
+    Shared by every model so that bad input fails at ``fit`` with a message, not deep in numpy.
+    """
+    cols = ("user", "item", "timestamp", "rating") if rating else ("user", "item", "timestamp")
+    require_columns(train, cols, what=what)
+    for name, n in (("n_users", n_users), ("n_items", n_items)):
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise ValueError(f"{name} must be a positive int, got {n!r}")
+    if len(train) == 0:
+        raise ValueError(f"{what} is empty: nothing to fit")
+    for col, n in (("user", n_users), ("item", n_items)):
+        v = pd.to_numeric(train[col], errors="coerce")
+        if v.isna().any():
+            raise ValueError(f"{what}[{col!r}] has missing or non-numeric ids; encode ids first (tsrec.prep.encode_ids)")
+        if (v < 1).any() or (v > n).any() or not (v == np.floor(v)).all():
+            raise ValueError(f"{what}[{col!r}] must hold encoded ids 1..{n} (0 is padding), got range "
+                             f"{v.min()}..{v.max()}; encode ids with tsrec.prep and pass the matching n_{col}s")
+    ts = pd.to_numeric(train["timestamp"], errors="coerce")
+    if ts.isna().any():
+        raise ValueError(f"{what}['timestamp'] has NaN or non-numeric values; run tsrec.prep.clean first")
+    if rating:
+        r = pd.to_numeric(train["rating"], errors="coerce")
+        if r.isna().any() or not np.isfinite(r.to_numpy(dtype=float)).all():
+            raise ValueError(f"{what}['rating'] has {int(r.isna().sum())} NaN/non-numeric value(s); "
+                             f"drop or impute them before fitting a rating model")
+
+
+def check_batch_users(users: np.ndarray, n_users: int) -> np.ndarray:
+    """Users as int64, with a ValueError naming the first id outside 1..n_users (unknown to the model)."""
+    u = np.asarray(users)
+    if u.dtype.kind not in "iu":
+        raise ValueError(f"user ids must be integers, got dtype {u.dtype}")
+    u = u.astype(np.int64)
+    bad = (u < 1) | (u > n_users)
+    if bad.any():
+        raise ValueError(f"unknown user id {int(u[bad][0])}: the model knows users 1..{n_users} "
+                         f"(encode with the same IdMap as the training data)")
+    return u
+
+
+def check_fitted(model: Any, attr: str) -> None:
+    """RuntimeError unless ``model.<attr>`` has been set by ``fit``."""
+    if getattr(model, attr, None) is None:
+        raise RuntimeError(f"{type(model).__name__} is not fitted: call fit(train, n_users, n_items) first")

@@ -13,10 +13,10 @@ import numpy as np
 import pandas as pd
 import torch
 
-from tsrec.models.base import QueryBatch, Recommender, seen_mask
+from tsrec.models.base import Recommender, check_fitted, check_interactions
 from tsrec.models.knn import history_matrix
-from tsrec.models.popularity import _check_fitted, check_interactions
 from tsrec.prep import IdMap
+from tsrec.queries import QueryBatch, seen_mask
 
 __all__ = ["ContentKNN", "Hybrid", "genre_matrix", "genre_names"]
 
@@ -96,7 +96,9 @@ class ContentKNN(Recommender):
         return _row_normalise(H @ self.features)
 
     def score(self, batch: QueryBatch) -> torch.Tensor:
-        return torch.from_numpy(self.profiles(batch) @ self.features.T).float()
+        s = torch.from_numpy(self.profiles(batch) @ self.features.T).float()
+        s[:, 0] = float("-inf")
+        return s
 
     def __repr__(self) -> str:
         hl = f", time_decay_half_life={self.time_decay_half_life:g}" if self.time_decay_half_life else ""
@@ -153,7 +155,7 @@ class Hybrid(Recommender):
         return torch.where(sd > 0, (s - mean) / torch.where(sd > 0, sd, 1.0), torch.zeros_like(s))
 
     def score(self, batch: QueryBatch) -> torch.Tensor:
-        _check_fitted(self, "_fitted")
+        check_fitted(self, "_fitted")
         total = None
         cand = None
         for m, w in zip(self.models, self.weights):
@@ -165,8 +167,10 @@ class Hybrid(Recommender):
             part = w * self._normalise(s, cand)
             total = part if total is None else total + part
         if total is None:
-            return torch.zeros((len(batch), self.n_items + 1))
-        return total.float()
+            total = torch.zeros((len(batch), self.n_items + 1))
+        total = total.float()
+        total[:, 0] = float("-inf")
+        return total
 
     def __repr__(self) -> str:
         parts = ", ".join(f"{w:g}*{m!r}" for m, w in zip(self.models, self.weights))

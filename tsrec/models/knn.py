@@ -13,8 +13,8 @@ import pandas as pd
 import scipy.sparse as sp
 import torch
 
-from tsrec.models.base import QueryBatch, Recommender
-from tsrec.models.popularity import _check_fitted, check_interactions
+from tsrec.models.base import Recommender, check_fitted, check_interactions
+from tsrec.queries import QueryBatch
 
 __all__ = ["ItemKNN", "interaction_matrix", "history_matrix"]
 
@@ -126,10 +126,11 @@ class ItemKNN(Recommender):
         return S
 
     def score(self, batch: QueryBatch) -> torch.Tensor:
-        _check_fitted(self, "sim")
+        check_fitted(self, "sim")
         H = history_matrix(batch, self.n_items + 1, self.time_decay_half_life)
-        scores = np.asarray((self.sim.T @ H.T).T)
-        return torch.from_numpy(scores).float()
+        scores = torch.from_numpy(np.asarray((self.sim.T @ H.T).T)).float()
+        scores[:, 0] = float("-inf")
+        return scores
 
     def __repr__(self) -> str:
         hl = f", time_decay_half_life={self.time_decay_half_life:g}" if self.time_decay_half_life else ""

@@ -1,510 +1,56 @@
-"""Matrix factorisation: BPR-MF for implicit ranking, and two rating models trained on the book's objective.
+"""BPR-MF (Rendle et al. 2009): matrix factorisation for implicit feedback, trained on ranked pairs.
 
-``BPRMF`` (Rendle et al. 2009) ranks items by p_u . q_i, learned from (user, seen item, random item)
-triples. ``BiasedMF`` (Koren, Bell & Volinsky 2009) and ``TimeSVDpp`` (Koren, KDD 2009) predict ratings
-and minimise exactly the original's J(theta) = 1/2 sum (y - y_hat)^2 + lambda sum theta^2, with the
-global mean mu fixed to the training mean (it is not a parameter, so it is not shrunk). Every model is a
-``Recommender``: the rating models score all items by predicted rating so they can be ranked too.
+Scores are p_u . q_i; training (``tsrec.training``) draws (user, seen item, random unseen item) triples and
+minimises the BPR loss -log sigma(x_ui - x_uj) with an L2 penalty on the rows used. Defaults were chosen on
+ML-100K leave-one-out validation (benchmarks/results.md).
 """
 from __future__ import annotations
 
-import math
-from typing import Callable
-
 import numpy as np
-import pandas as pd
 import torch
-from tqdm.auto import tqdm
+from torch import nn
 
-from tsrec.models.base import QueryBatch, Recommender
-from tsrec.models.popularity import _check_fitted, check_batch_users, check_interactions
+from tsrec.models.base import Scorer, check_batch_users
+from tsrec.queries import QueryBatch
 
-__all__ = ["BPRMF", "BiasedMF", "TimeSVDpp", "DAY"]
-
-DAY = 86_400.0
+__all__ = ["BPRMF"]
 
 
-def _device(device: str | torch.device | None) -> torch.device:
-    from tsrec.config import device as pick
-
-    return pick(None if device is None else str(device))
-
-
-# ============================================================================= BPR-MF
-class BPRMF(Recommender):
-    """Matrix factorisation trained with the BPR loss -log sigma(x_ui - x_uj), one uniform negative per positive.
-
-    ``fit`` trains a fixed number of epochs; ``fit_split(split)`` trains on ``split.train`` with early
-    stopping on validation NDCG@10 (full ranking, ``tsrec.evaluate``) and keeps the best epoch's weights.
-    Defaults were chosen on ML-100K leave-one-out validation (best epoch 39 of 49, test NDCG@10 0.0668).
-    """
+class BPRMF(nn.Module, Scorer):
+    """Matrix factorisation with the BPR loss; user and item tables ``[n + 1, dim]`` (row 0 = padding)."""
 
     name = "BPR-MF"
 
-    def __init__(self, dim: int = 64, lr: float = 2e-3, reg: float = 3e-3, epochs: int = 100, batch_size: int = 1024,
-                 init_std: float = 0.1, seed: int = 0, device: str | torch.device | None = "cpu",
-                 progress: bool = True) -> None:
-        for name, v in (("dim", dim), ("epochs", epochs), ("batch_size", batch_size)):
-            if not isinstance(v, (int, np.integer)) or v < 1:
+    def __init__(self, n_users: int, n_items: int, dim: int = 64, reg: float = 3e-3, init_std: float = 0.1,
+                 seed: int = 0) -> None:
+        nn.Module.__init__(self)
+        for name, v in (("n_users", n_users), ("n_items", n_items), ("dim", dim)):
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
                 raise ValueError(f"{name} must be a positive int, got {v!r}")
-        if lr <= 0 or reg < 0:
-            raise ValueError(f"lr must be > 0 and reg >= 0, got lr={lr!r}, reg={reg!r}")
-        self.dim, self.lr, self.reg, self.epochs, self.batch_size = int(dim), float(lr), float(reg), int(epochs), int(batch_size)
-        self.init_std, self.seed, self.progress = float(init_std), int(seed), progress
-        self.device = _device(device)
-        self.user_emb: torch.Tensor | None = None
-        self.item_emb: torch.Tensor | None = None
-        self.history_: list[dict] = []
+        if reg < 0:
+            raise ValueError(f"reg must be >= 0, got {reg!r}")
+        self.config = {"n_users": int(n_users), "n_items": int(n_items), "dim": int(dim), "reg": float(reg),
+                       "init_std": float(init_std), "seed": int(seed)}
+        self.n_users, self.n_items, self.dim, self.reg = int(n_users), int(n_items), int(dim), float(reg)
+        g = torch.Generator().manual_seed(int(seed))
+        self.user_emb = nn.Parameter(torch.randn(n_users + 1, dim, generator=g) * init_std)
+        self.item_emb = nn.Parameter(torch.randn(n_items + 1, dim, generator=g) * init_std)
+        self.train_config: dict = {}
 
-    # ------------------------------------------------------------------ training
-    def _setup(self, train: pd.DataFrame, n_users: int, n_items: int) -> None:
-        check_interactions(train, n_users, n_items)
-        self.n_users, self.n_items = int(n_users), int(n_items)
-        g = torch.Generator().manual_seed(self.seed)
-        self.user_emb = (torch.randn(n_users + 1, self.dim, generator=g) * self.init_std).to(self.device).requires_grad_()
-        self.item_emb = (torch.randn(n_items + 1, self.dim, generator=g) * self.init_std).to(self.device).requires_grad_()
-        self._opt = torch.optim.Adam([self.user_emb, self.item_emb], lr=self.lr)
-        self._rng = np.random.default_rng(self.seed)
-        u = train["user"].to_numpy(dtype=np.int64)
-        i = train["item"].to_numpy(dtype=np.int64)
-        self._pos_u, self._pos_i = u, i
-        self._pos_keys = np.unique(u * (n_items + 1) + i)       # sorted, for "is (u, j) a positive?" lookups
-        self.history_ = []
-
-    def _negatives(self, users: np.ndarray, tries: int = 20) -> np.ndarray:
-        """Uniform items in 1..n_items, resampled where the user has interacted with them."""
-        neg = self._rng.integers(1, self.n_items + 1, len(users))
-        for _ in range(tries):
-            keys = users * (self.n_items + 1) + neg
-            pos = np.searchsorted(self._pos_keys, keys)
-            hit = (pos < len(self._pos_keys)) & (self._pos_keys[np.minimum(pos, len(self._pos_keys) - 1)] == keys)
-            if not hit.any():
-                break
-            neg[hit] = self._rng.integers(1, self.n_items + 1, int(hit.sum()))
-        return neg
-
-    def _epoch(self) -> float:
-        """One pass over all positives in random order; returns the mean BPR loss."""
-        order = self._rng.permutation(len(self._pos_u))
-        u_all, i_all = self._pos_u[order], self._pos_i[order]
-        j_all = self._negatives(u_all)
-        total = 0.0
-        for s in range(0, len(order), self.batch_size):
-            u = torch.from_numpy(u_all[s:s + self.batch_size]).to(self.device)
-            i = torch.from_numpy(i_all[s:s + self.batch_size]).to(self.device)
-            j = torch.from_numpy(j_all[s:s + self.batch_size]).to(self.device)
-            pu, qi, qj = self.user_emb[u], self.item_emb[i], self.item_emb[j]
-            x = (pu * (qi - qj)).sum(1)
-            loss = -torch.nn.functional.logsigmoid(x).mean()
-            loss = loss + self.reg * (pu.pow(2).sum() + qi.pow(2).sum() + qj.pow(2).sum()) / len(u)
-            self._opt.zero_grad(set_to_none=True)
-            loss.backward()
-            self._opt.step()
-            total += float(loss.detach()) * len(u)
-        return total / len(order)
-
-    def fit(self, train: pd.DataFrame, n_users: int, n_items: int,
-            on_epoch: Callable[["BPRMF", int], bool] | None = None) -> "BPRMF":
-        """Train ``epochs`` epochs; ``on_epoch(model, epoch)`` may return True to stop early."""
-        self._setup(train, n_users, n_items)
-        bar = tqdm(range(1, self.epochs + 1), desc="BPR-MF", disable=not self.progress, leave=False)
-        for ep in bar:
-            loss = self._epoch()
-            self.history_.append({"epoch": ep, "loss": loss})
-            bar.set_postfix(loss=f"{loss:.4f}")
-            if on_epoch is not None and on_epoch(self, ep):
-                break
-        return self
-
-    def fit_split(self, split, max_epochs: int | None = None, patience: int = 10, eval_every: int = 1,
-                  metric: str = "NDCG@10") -> "BPRMF":
-        """Fit on ``split.train``; stop when validation ``metric`` has not improved for ``patience`` checks.
-
-        The weights of the best validation epoch are restored; ``best_epoch_`` and ``history_`` record the run.
-        """
-        from tsrec.evaluate import evaluate
-
-        if max_epochs is not None:
-            self.epochs = int(max_epochs)
-        best = {"value": -math.inf, "epoch": 0, "state": None, "bad": 0}
-
-        def on_epoch(model: "BPRMF", ep: int) -> bool:
-            if ep % eval_every:
-                return False
-            value = float(evaluate(model, split, "valid", ks=(10,))[metric])
-            model.history_[-1][f"valid_{metric}"] = value
-            if value > best["value"]:
-                best.update(value=value, epoch=ep, bad=0,
-                            state=(model.user_emb.detach().clone(), model.item_emb.detach().clone()))
-            else:
-                best["bad"] += 1
-            return best["bad"] >= patience
-
-        self.fit(split.train, split.n_users, split.n_items, on_epoch=on_epoch)
-        if best["state"] is not None:
-            with torch.no_grad():
-                self.user_emb.copy_(best["state"][0])
-                self.item_emb.copy_(best["state"][1])
-        self.best_epoch_, self.best_valid_ = best["epoch"], best["value"]
-        return self
-
-    # ------------------------------------------------------------------ scoring
-    def score(self, batch: QueryBatch) -> torch.Tensor:
-        _check_fitted(self, "user_emb")
-        u = torch.as_tensor(np.array(check_batch_users(batch.users, self.n_users), dtype=np.int64), device=self.device)
-        with torch.no_grad():
-            s = self.user_emb[u] @ self.item_emb.T
-        return s.float().cpu()
-
-    def __repr__(self) -> str:
-        return f"BPRMF(dim={self.dim}, lr={self.lr:g}, reg={self.reg:g}, epochs={self.epochs}, batch_size={self.batch_size})"
-
-
-# ============================================================================= rating models
-class _RatingModel(Recommender):
-    """Shared machinery: parameters theta, the book's objective, full- or mini-batch training, predict, RMSE."""
-
-    name = "rating-model"
-
-    def __init__(self, dim: int = 32, reg: float = 1.0, lr: float = 0.01, epochs: int = 200,
-                 batch_size: int | None = None, optimizer: str = "adam", init_std: float = 0.1, seed: int = 0,
-                 clip: bool = True, eval_every: int = 10, patience: int = 5, progress: bool = True,
-                 device: str | torch.device | None = "cpu") -> None:
-        if not isinstance(dim, (int, np.integer)) or dim < 0:
-            raise ValueError(f"dim must be an int >= 0, got {dim!r}")
-        if reg < 0 or lr <= 0:
-            raise ValueError(f"reg must be >= 0 and lr > 0, got reg={reg!r}, lr={lr!r}")
-        if optimizer not in ("adam", "sgd"):
-            raise ValueError(f"optimizer must be 'adam' or 'sgd', got {optimizer!r}")
-        if batch_size is not None and (not isinstance(batch_size, (int, np.integer)) or batch_size < 1):
-            raise ValueError(f"batch_size must be a positive int or None (full batch), got {batch_size!r}")
-        self.dim, self.reg, self.lr, self.epochs = int(dim), float(reg), float(lr), int(epochs)
-        self.batch_size, self.optimizer, self.init_std, self.seed = batch_size, optimizer, float(init_std), int(seed)
-        self.clip, self.eval_every, self.patience, self.progress = clip, int(eval_every), int(patience), progress
-        self.device = _device(device)
-        self.params: dict[str, torch.Tensor] | None = None
-        self.history_: list[dict] = []
-
-    # ---------------------------------------------------------------- to implement
-    def _init_params(self, train: pd.DataFrame, g: torch.Generator) -> dict[str, torch.Tensor]:
-        raise NotImplementedError
-
-    def _prepare(self, train: pd.DataFrame) -> None:
-        """Precompute data-dependent constants (time bins, user mean dates, implicit sets)."""
-
-    def _forward(self, u: torch.Tensor, i: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        raise NotImplementedError
-
-    # ---------------------------------------------------------------- helpers
-    def _randn(self, g: torch.Generator, *shape: int, seen: np.ndarray | None = None) -> torch.Tensor:
-        """Small random rows; rows of padding and of ids absent from training start (and stay) at 0.
-
-        Their optimum under J is exactly 0 (only the penalty touches them); starting there also avoids the
-        jitter around 0 that Adam's sign-like steps would otherwise leave on cold users and items.
-        """
-        x = torch.randn(*shape, generator=g) * self.init_std
-        x[0] = 0.0
-        if seen is not None:
-            x[torch.as_tensor(~seen)] = 0.0
-        return x
-
-    def _seen(self, train: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-        """Bool masks of users and items that occur in the training frame."""
-        su = np.zeros(self.n_users + 1, dtype=bool)
-        si = np.zeros(self.n_items + 1, dtype=bool)
-        su[train["user"].to_numpy(dtype=np.int64)] = True
-        si[train["item"].to_numpy(dtype=np.int64)] = True
-        return su, si
-
-    def _tensors(self, df: pd.DataFrame) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-        check_interactions(df, self.n_users, self.n_items, rating=True, what="ratings")
-        d = self.device
-        return (torch.tensor(df["user"].to_numpy(dtype=np.int64), device=d),
-                torch.tensor(df["item"].to_numpy(dtype=np.int64), device=d),
-                torch.tensor(df["timestamp"].to_numpy(dtype=np.float64), device=d),
-                torch.tensor(df["rating"].to_numpy(dtype=np.float32), device=d))
-
-    def penalty(self) -> torch.Tensor:
-        """sum theta^2 over every learned parameter (mu is fixed, not learned)."""
-        return sum(p.pow(2).sum() for p in self.params.values())
-
-    def objective(self, df: pd.DataFrame) -> torch.Tensor:
-        """The book's J(theta) = 1/2 sum (y - y_hat)^2 + lambda sum theta^2 on ``df`` (unclipped predictions)."""
-        _check_fitted(self, "params")
-        u, i, t, y = self._tensors(df)
-        return 0.5 * (y - self._forward(u, i, t)).pow(2).sum() + self.reg * self.penalty()
-
-    # ---------------------------------------------------------------- training
-    def fit(self, train: pd.DataFrame, n_users: int, n_items: int, valid: pd.DataFrame | None = None) -> "_RatingModel":
-        """Minimise J(theta) on ``train`` (ratings); with ``valid``, keep the parameters of the best validation RMSE
-        (predicted as of each validation time, with the validation log as ``history``, see ``predict``).
-
-        Full batch by default (each step sees the exact J); with ``batch_size`` each step minimises
-        1/2 sum_batch (y - y_hat)^2 + lambda (|batch| / N) sum theta^2, which sums to J over an epoch.
-        """
-        check_interactions(train, n_users, n_items, rating=True)
-        if valid is not None:
-            check_interactions(valid, n_users, n_items, rating=True, what="valid")
-        self.n_users, self.n_items = int(n_users), int(n_items)
-        y_np = train["rating"].to_numpy(dtype=np.float64)
-        self.mu = float(y_np.mean())
-        self.rating_range = (float(y_np.min()), float(y_np.max()))
-        self._prepare(train)
-        g = torch.Generator().manual_seed(self.seed)
-        self.params = {k: v.to(self.device).requires_grad_() for k, v in self._init_params(train, g).items()}
-        opt_cls = torch.optim.Adam if self.optimizer == "adam" else torch.optim.SGD
-        opt = opt_cls(list(self.params.values()), lr=self.lr)
-        u, i, t, y = self._tensors(train)
-        n = len(y)
-        bs = n if self.batch_size is None else min(int(self.batch_size), n)
-        rng = np.random.default_rng(self.seed)
-        best = {"rmse": math.inf, "epoch": 0, "state": None, "bad": 0}
-        self.history_ = []
-        bar = tqdm(range(1, self.epochs + 1), desc=type(self).__name__, disable=not self.progress, leave=False)
-        for ep in bar:
-            order = torch.from_numpy(rng.permutation(n)).to(self.device) if bs < n else None
-            total = 0.0
-            for s in range(0, n, bs):
-                idx = order[s:s + bs] if order is not None else slice(None)
-                ub, ib, tb, yb = u[idx], i[idx], t[idx], y[idx]
-                frac = len(yb) / n
-                loss = 0.5 * (yb - self._forward(ub, ib, tb)).pow(2).sum() + self.reg * frac * self.penalty()
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                total += float(loss.detach())
-            rec = {"epoch": ep, "J": total}
-            if valid is not None and (ep % self.eval_every == 0 or ep == self.epochs):
-                rec["valid_RMSE"] = self.rating_metrics(valid, history=valid)["RMSE"]
-                if rec["valid_RMSE"] < best["rmse"] - 1e-6:
-                    best.update(rmse=rec["valid_RMSE"], epoch=ep, bad=0,
-                                state={k: v.detach().clone() for k, v in self.params.items()})
-                else:
-                    best["bad"] += 1
-            self.history_.append(rec)
-            bar.set_postfix(J=f"{total:.1f}")
-            if valid is not None and best["bad"] >= self.patience:
-                break
-        if best["state"] is not None:
-            with torch.no_grad():
-                for k, v in self.params.items():
-                    v.copy_(best["state"][k])
-            self.best_epoch_ = best["epoch"]
-        return self
-
-    # ---------------------------------------------------------------- prediction
-    def _check_ids(self, users, items) -> tuple[np.ndarray, np.ndarray]:
-        _check_fitted(self, "params")
-        u = check_batch_users(np.atleast_1d(np.asarray(users)), self.n_users)
-        i = np.atleast_1d(np.asarray(items))
-        if i.dtype.kind not in "iu" or ((i < 1) | (i > self.n_items)).any():
-            raise ValueError(f"item ids must be integers in 1..{self.n_items} (encoded with the training IdMap)")
-        if len(u) != len(i):
-            raise ValueError(f"users and items must have the same length, got {len(u)} and {len(i)}")
-        return u, i.astype(np.int64)
-
-    def predict(self, users, items, times=None, history: pd.DataFrame | None = None) -> np.ndarray:
-        """Predicted ratings for (user, item[, time]) pairs, clipped to the training rating range if ``clip``.
-
-        ``history`` (user, item, timestamp; no ratings needed) is the log a live system has seen since
-        training; models with implicit feedback (TimeSVDpp) use each user's items from before each time.
-        """
-        u, i = self._check_ids(users, items)
-        t = self._times(times, len(u))
-        with torch.no_grad():
-            p = self._predict_tensor(torch.as_tensor(u, device=self.device), torch.as_tensor(i, device=self.device),
-                                     torch.as_tensor(t, device=self.device), history)
-        out = p.double().cpu().numpy()
-        return np.clip(out, *self.rating_range) if self.clip else out
-
-    def _predict_tensor(self, u: torch.Tensor, i: torch.Tensor, t: torch.Tensor,
-                        history: pd.DataFrame | None) -> torch.Tensor:
-        return self._forward(u, i, t)
-
-    def _times(self, times, n: int) -> np.ndarray:
-        if times is None:
-            return np.zeros(n, dtype=np.float64)
-        t = np.atleast_1d(np.asarray(times, dtype=np.float64))
-        if len(t) != n or np.isnan(t).any():
-            raise ValueError(f"times must be {n} numbers without NaN")
-        return t
-
-    def rating_metrics(self, df: pd.DataFrame, history: pd.DataFrame | None = None) -> dict[str, float]:
-        """RMSE and MAE of the predictions on a frame with user, item, timestamp, rating (``history``: see predict)."""
-        from tsrec.metrics import mae, rmse
-
-        check_interactions(df, self.n_users, self.n_items, rating=True, what="ratings")
-        pred = self.predict(df["user"].to_numpy(), df["item"].to_numpy(), df["timestamp"].to_numpy(), history=history)
-        y = df["rating"].to_numpy(dtype=np.float64)
-        return {"RMSE": rmse(y, pred), "MAE": mae(y, pred)}
+    def bpr_loss(self, users: torch.Tensor, pos: torch.Tensor, neg: torch.Tensor) -> torch.Tensor:
+        """Mean of -log sigma(p_u . (q_i - q_j)) over the triples, plus reg * the squared norms of the rows used."""
+        pu, qi, qj = self.user_emb[users], self.item_emb[pos], self.item_emb[neg]
+        x = (pu * (qi - qj)).sum(1)
+        loss = -torch.nn.functional.logsigmoid(x).mean()
+        return loss + self.reg * (pu.pow(2).sum() + qi.pow(2).sum() + qj.pow(2).sum()) / len(users)
 
     def score(self, batch: QueryBatch) -> torch.Tensor:
-        """Predicted rating of every item for each query at its time ``now`` (column 0 = padding, 0)."""
-        _check_fitted(self, "params")
         u = check_batch_users(batch.users, self.n_users)
-        ut = torch.as_tensor(u, device=self.device)
-        now = torch.as_tensor(np.asarray(batch.now, dtype=np.float64), device=self.device)
         with torch.no_grad():
-            s = self._score_matrix(ut, now, batch)
-        s[:, 0] = 0.0
-        return s.float().cpu()
+            s = self.user_emb[torch.as_tensor(u, device=self.user_emb.device)] @ self.item_emb.T
+        s = s.float().cpu()
+        s[:, 0] = float("-inf")
+        return s
 
-    def _score_matrix(self, u: torch.Tensor, now: torch.Tensor, batch: QueryBatch) -> torch.Tensor:
-        raise NotImplementedError
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(dim={self.dim}, reg={self.reg:g}, lr={self.lr:g}, epochs={self.epochs})"
-
-
-class BiasedMF(_RatingModel):
-    """y_hat = mu + b_u + b_i + p_u . q_i (Koren, Bell & Volinsky 2009), minimising the book's J(theta)."""
-
-    name = "BiasedMF"
-
-    def _init_params(self, train: pd.DataFrame, g: torch.Generator) -> dict[str, torch.Tensor]:
-        su, si = self._seen(train)
-        return {"b_u": torch.zeros(self.n_users + 1), "b_i": torch.zeros(self.n_items + 1),
-                "P": self._randn(g, self.n_users + 1, self.dim, seen=su),
-                "Q": self._randn(g, self.n_items + 1, self.dim, seen=si)}
-
-    def _forward(self, u: torch.Tensor, i: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        p = self.params
-        return self.mu + p["b_u"][u] + p["b_i"][i] + (p["P"][u] * p["Q"][i]).sum(-1)
-
-    def _score_matrix(self, u: torch.Tensor, now: torch.Tensor, batch: QueryBatch) -> torch.Tensor:
-        p = self.params
-        return self.mu + p["b_u"][u][:, None] + p["b_i"][None, :] + p["P"][u] @ p["Q"].T
-
-
-class TimeSVDpp(_RatingModel):
-    """timeSVD++ (Koren, KDD 2009), simplified: drifting user bias, time-binned item bias, SVD++ implicit term.
-
-    y_hat(u, i, t) = mu + b_u + alpha_u dev_u(t) + b_i + b_{i,Bin(t)} + q_i . (p_u + |N(u)|^-1/2 sum_{j in N(u)} y_j)
-    with dev_u(t) = sign(t - t_u) |t - t_u|^beta in days (t_u = the user's mean training date) and
-    ``n_bins`` equal-width bins over the training period (later times fall in the last bin). N(u) are the
-    user's training items (``predict``) or the query's history (``score``): never items from after ``now``.
-    Left out from the paper: the day-specific user bias b_{u,t} and c_u(t) scaling, and time-varying p_u(t)
-    (useless for days never seen in training, which is every test day under a global time split).
-    ``dev_clip`` holds dev_u(t) at its value on the user's first/last training day outside their training
-    period: extrapolating the power law years ahead hurt badly on ML latest-small (test RMSE 1.08 vs 1.04).
-    """
-
-    name = "timeSVD++"
-
-    def __init__(self, dim: int = 32, reg: float = 1.0, n_bins: int = 30, beta: float = 0.4, dev_clip: bool = True,
-                 **kwargs) -> None:
-        super().__init__(dim=dim, reg=reg, **kwargs)
-        if not isinstance(n_bins, (int, np.integer)) or n_bins < 1:
-            raise ValueError(f"n_bins must be a positive int, got {n_bins!r}")
-        self.n_bins, self.beta, self.dev_clip = int(n_bins), float(beta), bool(dev_clip)
-
-    def _prepare(self, train: pd.DataFrame) -> None:
-        ts = train["timestamp"].to_numpy(dtype=np.float64)
-        self.t_min, self.t_max = float(ts.min()), float(ts.max())
-        users = train["user"].to_numpy(dtype=np.int64)
-        cnt = np.bincount(users, minlength=self.n_users + 1).astype(np.float64)
-        days = ts / DAY
-        mean_day = np.bincount(users, weights=days, minlength=self.n_users + 1) / np.maximum(cnt, 1.0)
-        first_day = np.full(self.n_users + 1, np.inf)
-        last_day = np.full(self.n_users + 1, -np.inf)
-        np.minimum.at(first_day, users, days)
-        np.maximum.at(last_day, users, days)
-        self._first_day = torch.as_tensor(np.where(cnt > 0, first_day, 0.0), device=self.device)
-        self._last_day = torch.as_tensor(np.where(cnt > 0, last_day, 0.0), device=self.device)
-        self._has_user = torch.as_tensor(cnt > 0, device=self.device)
-        self._mean_day = torch.as_tensor(mean_day, device=self.device)
-        # normalised implicit-feedback matrix N [n_users + 1, n_items + 1], rows scaled by |N(u)|^-1/2
-        pairs = np.unique(users * (self.n_items + 1) + train["item"].to_numpy(dtype=np.int64))
-        self._implicit = self._implicit_matrix(pairs // (self.n_items + 1), pairs % (self.n_items + 1), self.n_users + 1)
-        self._train_log = train[["user", "item", "timestamp"]].copy()
-
-    def _implicit_matrix(self, rows: np.ndarray, cols: np.ndarray, n_rows: int) -> torch.Tensor:
-        n_per = np.bincount(rows, minlength=n_rows).astype(np.float64)
-        vals = 1.0 / np.sqrt(n_per[rows])
-        idx = torch.as_tensor(np.vstack([rows, cols]), dtype=torch.long)
-        m = torch.sparse_coo_tensor(idx, torch.as_tensor(vals, dtype=torch.float32), (n_rows, self.n_items + 1),
-                                    check_invariants=False)
-        return m.coalesce().to(self.device)
-
-    def _init_params(self, train: pd.DataFrame, g: torch.Generator) -> dict[str, torch.Tensor]:
-        nu, ni = self.n_users + 1, self.n_items + 1
-        su, si = self._seen(train)
-        return {"b_u": torch.zeros(nu), "alpha_u": torch.zeros(nu), "b_i": torch.zeros(ni),
-                "b_i_bin": torch.zeros(ni, self.n_bins), "P": self._randn(g, nu, self.dim, seen=su),
-                "Q": self._randn(g, ni, self.dim, seen=si), "Y": self._randn(g, ni, self.dim, seen=si)}
-
-    def time_bin(self, t: torch.Tensor) -> torch.Tensor:
-        """Bin of each time: equal-width over the training period, clamped to the first/last bin outside it."""
-        width = max(self.t_max - self.t_min, 1.0) / self.n_bins
-        return ((t - self.t_min) / width).floor().clamp(0, self.n_bins - 1).long()
-
-    def dev(self, u: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        """dev_u(t) = sign(t - t_u) |t - t_u|^beta (days); 0 for users without training ratings.
-
-        With ``dev_clip`` t is first clamped to the user's training period, so after it the user's bias stays
-        at its last learned level instead of drifting on along a power law fitted to other days.
-        """
-        day = t / DAY
-        if self.dev_clip:
-            day = torch.minimum(torch.maximum(day, self._first_day[u]), self._last_day[u])
-        d = day - self._mean_day[u]
-        out = torch.sign(d) * d.abs().pow(self.beta)
-        return torch.where(self._has_user[u], out, torch.zeros_like(out)).float()
-
-    def _forward(self, u: torch.Tensor, i: torch.Tensor, t: torch.Tensor, z: torch.Tensor | None = None
-                 ) -> torch.Tensor:
-        p = self.params
-        if z is None:
-            z = torch.sparse.mm(self._implicit, p["Y"])[u]           # |N(u)|^-1/2 sum_j y_j, for each row
-        bias = self.mu + p["b_u"][u] + p["alpha_u"][u] * self.dev(u, t) + p["b_i"][i] + p["b_i_bin"][i, self.time_bin(t)]
-        return bias + (p["Q"][i] * (p["P"][u] + z)).sum(-1)
-
-    def _score_matrix(self, u: torch.Tensor, now: torch.Tensor, batch: QueryBatch) -> torch.Tensor:
-        """Every item at each query's ``now``, with N(u) = the query's history (what a live system knows then)."""
-        p, B, n = self.params, len(batch), self.n_items + 1
-        lens = np.array([len(x) for x in batch.items], dtype=np.int64)
-        if lens.sum():
-            rows = np.repeat(np.arange(B), lens)
-            pairs = np.unique(rows * n + np.concatenate(batch.items).astype(np.int64))
-            z = torch.sparse.mm(self._implicit_matrix(pairs // n, pairs % n, B), p["Y"])
-        else:
-            z = torch.zeros(B, self.dim, device=self.device)
-        user_part = self.mu + p["b_u"][u] + p["alpha_u"][u] * self.dev(u, now)          # [B]
-        item_part = p["b_i"][None, :] + p["b_i_bin"][:, self.time_bin(now)].T           # [B, n]
-        return user_part[:, None] + item_part + (p["P"][u] + z) @ p["Q"].T
-
-    def predict(self, users, items, times=None, history: pd.DataFrame | None = None) -> np.ndarray:
-        """Predicted ratings at Unix ``times`` (required: the model is time-dependent).
-
-        Without ``history`` N(u) is the user's training items; with it, N(u, t) = the user's distinct items in
-        training + history with timestamp < t, so users who arrived after training are folded in without
-        refitting (never with items from t or later).
-        """
-        if times is None:
-            raise ValueError("TimeSVDpp.predict needs times (Unix seconds), one per (user, item) pair")
-        return super().predict(users, items, times, history=history)
-
-    def _predict_tensor(self, u: torch.Tensor, i: torch.Tensor, t: torch.Tensor,
-                        history: pd.DataFrame | None) -> torch.Tensor:
-        if history is None:
-            return self._forward(u, i, t)
-        return self._forward(u, i, t, z=self.implicit_as_of(u.cpu().numpy(), t.cpu().numpy(), history))
-
-    def implicit_as_of(self, users: np.ndarray, times: np.ndarray, history: pd.DataFrame) -> torch.Tensor:
-        """[n, dim] |N(u, t)|^-1/2 sum_{j in N(u, t)} y_j with N(u, t) = distinct items of u before t (train + history)."""
-        check_interactions(history, self.n_users, self.n_items, what="history")
-        cols = ["user", "item", "timestamp"]
-        log = pd.concat([self._train_log, history[cols]], ignore_index=True)
-        log = log.sort_values(["user", "timestamp"], kind="stable").drop_duplicates(["user", "item"], keep="first")
-        lu = log["user"].to_numpy(dtype=np.int64)
-        lt = log["timestamp"].to_numpy(dtype=np.int64)
-        Y = self.params["Y"].detach().double().cpu().numpy()
-        csum = np.vstack([np.zeros((1, self.dim)), np.cumsum(Y[log["item"].to_numpy(dtype=np.int64)], axis=0)])
-        t0, span = int(lt.min()), int(lt.max() - lt.min()) + 2
-        keys = lu * span + (lt - t0)                                   # sorted: by user, then time
-        q = np.ceil(np.asarray(times, dtype=np.float64)).astype(np.int64)   # t_j < t  <=>  t_j < ceil(t)
-        start = np.searchsorted(keys, users * span, side="left")
-        stop = np.searchsorted(keys, users * span + np.clip(q - t0, 0, span - 1), side="left")
-        n = (stop - start).astype(np.float64)
-        z = (csum[stop] - csum[start]) / np.sqrt(np.maximum(n, 1.0))[:, None]
-        return torch.as_tensor(z, dtype=torch.float32, device=self.device)
+    def extra_repr(self) -> str:
+        return f"n_users={self.n_users}, n_items={self.n_items}, dim={self.dim}, reg={self.reg:g}"

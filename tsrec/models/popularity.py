@@ -13,59 +13,10 @@ import numpy as np
 import pandas as pd
 import torch
 
-from tsrec.data import require_columns
-from tsrec.models.base import QueryBatch, Recommender
+from tsrec.models.base import Recommender, check_fitted, check_interactions
+from tsrec.queries import QueryBatch
 
-__all__ = ["Popularity", "RecentPopularity", "DecayedPopularity", "check_interactions", "check_batch_users"]
-
-
-# ----------------------------------------------------------------------------- shared input checks
-def check_interactions(train: pd.DataFrame, n_users: int, n_items: int, rating: bool = False,
-                       what: str = "train") -> None:
-    """Raise a ValueError (DataError) if the frame lacks columns, has ids outside 1..n or NaN values.
-
-    Shared by every classical model so that bad input fails at ``fit`` with a message, not deep in numpy.
-    """
-    cols = ("user", "item", "timestamp", "rating") if rating else ("user", "item", "timestamp")
-    require_columns(train, cols, what=what)
-    for name, n in (("n_users", n_users), ("n_items", n_items)):
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-            raise ValueError(f"{name} must be a positive int, got {n!r}")
-    if len(train) == 0:
-        raise ValueError(f"{what} is empty: nothing to fit")
-    for col, n in (("user", n_users), ("item", n_items)):
-        v = pd.to_numeric(train[col], errors="coerce")
-        if v.isna().any():
-            raise ValueError(f"{what}[{col!r}] has missing or non-numeric ids; encode ids first (tsrec.prep.encode_ids)")
-        if (v < 1).any() or (v > n).any() or not (v == np.floor(v)).all():
-            raise ValueError(f"{what}[{col!r}] must hold encoded ids 1..{n} (0 is padding), got range "
-                             f"{v.min()}..{v.max()}; encode ids with tsrec.prep and pass the matching n_{col}s")
-    ts = pd.to_numeric(train["timestamp"], errors="coerce")
-    if ts.isna().any():
-        raise ValueError(f"{what}['timestamp'] has NaN or non-numeric values; run tsrec.prep.clean first")
-    if rating:
-        r = pd.to_numeric(train["rating"], errors="coerce")
-        if r.isna().any() or not np.isfinite(r.to_numpy(dtype=float)).all():
-            raise ValueError(f"{what}['rating'] has {int(r.isna().sum())} NaN/non-numeric value(s); "
-                             f"drop or impute them before fitting a rating model")
-
-
-def check_batch_users(users: np.ndarray, n_users: int) -> np.ndarray:
-    """Users as int64, with a ValueError naming the first id outside 1..n_users (unknown to the model)."""
-    u = np.asarray(users)
-    if u.dtype.kind not in "iu":
-        raise ValueError(f"user ids must be integers, got dtype {u.dtype}")
-    u = u.astype(np.int64)
-    bad = (u < 1) | (u > n_users)
-    if bad.any():
-        raise ValueError(f"unknown user id {int(u[bad][0])}: the model knows users 1..{n_users} "
-                         f"(encode with the same IdMap as the training data)")
-    return u
-
-
-def _check_fitted(model: Recommender, attr: str) -> None:
-    if getattr(model, attr, None) is None:
-        raise RuntimeError(f"{type(model).__name__} is not fitted: call fit(train, n_users, n_items) first")
+__all__ = ["Popularity", "RecentPopularity", "DecayedPopularity"]
 
 
 # ----------------------------------------------------------------------------- models
@@ -85,8 +36,10 @@ class Popularity(Recommender):
         return self
 
     def score(self, batch: QueryBatch) -> torch.Tensor:
-        _check_fitted(self, "counts")
-        return torch.from_numpy(self.counts).float().expand(len(batch), -1).clone()
+        check_fitted(self, "counts")
+        s = torch.from_numpy(self.counts).float().expand(len(batch), -1).clone()
+        s[:, 0] = float("-inf")
+        return s
 
 
 class _TimedEvents(Recommender):
@@ -135,7 +88,7 @@ class RecentPopularity(_TimedEvents):
 
     def counts_at(self, now: np.ndarray) -> np.ndarray:
         """[B, n_items + 1] exact counts of events with now - window < t <= now (column 0 is 0)."""
-        _check_fitted(self, "_keys")
+        check_fitted(self, "_keys")
         now = np.atleast_1d(np.asarray(now, dtype=np.int64))
         lo = np.floor(now - self.window_seconds).astype(np.int64)   # integer times: t > now - w  <=>  t > floor(.)
         return (self._n_upto(now) - self._n_upto(lo)).astype(np.float64)
@@ -146,7 +99,9 @@ class RecentPopularity(_TimedEvents):
         if self.tiebreak:
             total = (self._n_upto(np.asarray(batch.now, dtype=np.int64)) - self._start[None, :]).astype(np.float64)
             c = c + total / (total.max(axis=1, keepdims=True) + 1.0)
-        return torch.from_numpy(c).float()
+        s = torch.from_numpy(c).float()
+        s[:, 0] = float("-inf")
+        return s
 
     def __repr__(self) -> str:
         return f"RecentPopularity(window_seconds={self.window_seconds:g})"
@@ -182,7 +137,7 @@ class DecayedPopularity(_TimedEvents):
 
     def scores_at(self, now: np.ndarray) -> np.ndarray:
         """[B, n_items + 1] decayed counts as of each ``now`` (float64; column 0 is 0)."""
-        _check_fitted(self, "_keys")
+        check_fitted(self, "_keys")
         now = np.atleast_1d(np.asarray(now, dtype=np.int64))
         k = self._n_upto(now) - 1                                    # last event with t <= now, per item
         has = k >= self._start[None, :]
@@ -191,7 +146,9 @@ class DecayedPopularity(_TimedEvents):
         return np.exp(np.where(has, self._log_s[kk] - age * self._rate, -np.inf))  # exp(-inf) = 0: no overflow
 
     def score(self, batch: QueryBatch) -> torch.Tensor:
-        return torch.from_numpy(self.scores_at(batch.now)).float()
+        s = torch.from_numpy(self.scores_at(batch.now)).float()
+        s[:, 0] = float("-inf")
+        return s
 
     def __repr__(self) -> str:
         return f"DecayedPopularity(half_life_seconds={self.half_life_seconds:g})"

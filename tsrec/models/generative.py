@@ -1,8 +1,8 @@
 """Generative recommendation (chapter 2.2): a small GPT-2 (or Llama) trained from scratch on item tokens.
 
 Each item is one token of a private vocabulary; the model reads a user's history as a token sequence and
-the next item is its next token. With ``time_tokens=True`` a token for the (log-bucketed) gap before each
-event is interleaved — ``[BOS, i1, g2, i2, ..., gn, in, g_now]`` — so the model also reads how long ago
+the next item is its next token (``tsrec.training`` trains it). With ``time_tokens=True`` a token for the
+(log-bucketed) gap before each event is interleaved — ``[BOS, i1, g2, i2, ..., gn, in, g_now]`` — so the model also reads how long ago
 things happened and when the request comes. Scores for ``tsrec.evaluate`` are the next-token logits over
 the item tokens; ``recommend_beam`` decodes with constrained beam search (only valid, unseen item tokens).
 
@@ -12,22 +12,16 @@ one atomic token per item the order carries no signal, and a random map makes su
 """
 from __future__ import annotations
 
-import math
-import time
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 import torch
-import torch.nn.functional as F
 from torch import nn
-from tqdm import tqdm
 
-from tsrec.models.base import QueryBatch, Recommender
-from tsrec.prep import Split, user_sequences
+from tsrec.models.base import Scorer
+from tsrec.queries import QueryBatch, left_pad
 
-__all__ = ["GAP_EDGES", "gap_buckets", "ItemVocab", "GenerativeRecommender", "train_generative",
-           "GenerativeTrainResult"]
+__all__ = ["GAP_EDGES", "gap_buckets", "ItemVocab", "GenerativeRecommender"]
 
 # Gap buckets (seconds): same second, < 1 min, < 10 min, < 1 h, < 6 h, < 1 day, < 1 week, < 30 days, < 1 year, more.
 GAP_EDGES = (1, 60, 600, 3600, 6 * 3600, 86400, 7 * 86400, 30 * 86400, 365 * 86400)
@@ -69,7 +63,7 @@ class ItemVocab:
         return torch.from_numpy(self.item_token[1:])
 
 
-class GenerativeRecommender(nn.Module, Recommender):
+class GenerativeRecommender(nn.Module, Scorer):
     """A causal LM over item (and optional gap) tokens, built from a transformers config, trained from scratch."""
 
     name = "GenerativeRec"
@@ -82,6 +76,9 @@ class GenerativeRecommender(nn.Module, Recommender):
         if n_items < 1 or max_len < 1:
             raise ValueError("n_items and max_len must be >= 1")
         self.n_items, self.max_len, self.time_tokens = int(n_items), int(max_len), bool(time_tokens)
+        self.config = {"n_items": n_items, "time_tokens": time_tokens, "max_len": max_len, "n_layer": n_layer,
+                       "n_embd": n_embd, "n_head": n_head, "dropout": dropout, "arch": arch, "seed": seed}
+        self.train_config: dict = {}
         self.vocab = ItemVocab(n_items, len(GAP_EDGES) + 1, seed)
         n_pos = ((2 * max_len + 2) if time_tokens else (max_len + 1)) + 2 * MAX_STEPS  # room for beam search
         torch.manual_seed(seed)
@@ -120,15 +117,10 @@ class GenerativeRecommender(nn.Module, Recommender):
         return out
 
     @staticmethod
-    def left_pad(seqs: list[list[int]], device: torch.device | str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
-        """Left-padded ids and attention mask [B, T]."""
-        T = max(len(s) for s in seqs)
-        ids = torch.zeros(len(seqs), T, dtype=torch.long)
-        mask = torch.zeros(len(seqs), T, dtype=torch.long)
-        for b, s in enumerate(seqs):
-            ids[b, T - len(s):] = torch.tensor(s)
-            mask[b, T - len(s):] = 1
-        return ids.to(device), mask.to(device)
+    def padded(seqs: list[list[int]], device: torch.device | str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
+        """Left-padded token ids and their attention mask [B, T] (tokens are never 0, the padding token)."""
+        ids = torch.from_numpy(left_pad(seqs))
+        return ids.to(device), (ids != ItemVocab.PAD).long().to(device)
 
     def forward(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """Logits [B, T, vocab] of left-padded sequences (positions counted from each row's first token)."""
@@ -148,16 +140,12 @@ class GenerativeRecommender(nn.Module, Recommender):
         seqs = self._query_tokens(batch)
         with torch.no_grad():
             for s in range(0, len(seqs), SCORE_CHUNK):
-                ids, mask = self.left_pad(seqs[s:s + SCORE_CHUNK], device)
+                ids, mask = self.padded(seqs[s:s + SCORE_CHUNK], device)
                 logits = self.forward(ids, mask)[:, -1]
                 out[s:s + len(ids), 1:] = logits[:, self.item_tok].float().cpu()
         self.train(was)
         out[:, 0] = float("-inf")
         return out
-
-    def fit(self, train: pd.DataFrame, n_users: int, n_items: int, **kwargs) -> GenerativeRecommender:
-        train_generative(self, train, **{"epochs": 30, "progress": False, **kwargs})
-        return self
 
     @torch.no_grad()
     def recommend_beam(self, batch: QueryBatch, k: int = 10, steps: int = 1, num_beams: int | None = None,
@@ -183,7 +171,7 @@ class GenerativeRecommender(nn.Module, Recommender):
         gap_tokens = self.vocab.gap_token(np.arange(self.vocab.n_gaps)).tolist()
         firsts, paths = np.zeros((len(seqs), k), dtype=np.int64), []
         for b, seq in enumerate(seqs):
-            ids, mask = self.left_pad([seq], device)
+            ids, mask = self.padded([seq], device)
             start = ids.shape[1]
             history = np.asarray(batch.items[b], dtype=np.int64)
             seen = set(self.vocab.item_token[history].tolist()) if exclude_seen else set()
@@ -207,98 +195,3 @@ class GenerativeRecommender(nn.Module, Recommender):
             firsts[b, :len(beams)] = [p[0] for p in beams]
             paths.append(beams)
         return firsts, paths
-
-
-# ----------------------------------------------------------------------------- training
-@dataclass
-class GenerativeTrainResult:
-    """Per-epoch history (loss, validation NDCG@10/HR@10, seconds), best epoch and timings."""
-
-    history: pd.DataFrame
-    best_epoch: int
-    best_metrics: dict
-    seconds_per_epoch: float
-    seconds: float
-
-
-def _training_tensors(model: GenerativeRecommender, interactions: pd.DataFrame) -> tuple[torch.Tensor, ...]:
-    """Left-padded token windows [U, T] of every user's last events, and item-only next-token targets."""
-    seqs = user_sequences(interactions)
-    seqs = seqs[seqs["items"].map(len) >= 2]
-    rows, targets = [], []
-    for it, tm in zip(seqs["items"], seqs["timestamps"]):
-        it, tm = it[-(model.max_len + 1):], tm[-(model.max_len + 1):]
-        toks = model.tokens(it[:-1], tm[:-1], int(tm[-1])) + [int(model.vocab.item_token[it[-1]])]
-        inp, nxt = toks[:-1], toks[1:]
-        rows.append(inp)
-        targets.append([int(model.vocab.token_item[t]) for t in nxt])  # 0 where the next token is not an item
-    ids, mask = GenerativeRecommender.left_pad(rows)
-    tgt, _ = GenerativeRecommender.left_pad(targets)
-    return ids, mask, tgt
-
-
-def train_generative(model: GenerativeRecommender, data: Split | pd.DataFrame, epochs: int = 30,
-                     batch_size: int = 32, lr: float = 2e-3, weight_decay: float = 0.0, patience: int = 5,
-                     eval_every: int = 1, seed: int = 0, device: str | None = None,
-                     progress: bool = True) -> GenerativeTrainResult:
-    """Train with cross-entropy over the item tokens at every position whose next token is an item
-    (every prefix at once), early stopping on validation NDCG@10 when given a Split; keeps the best weights."""
-    from tsrec.config import device as pick_device
-    from tsrec.config import seed_everything
-    from tsrec.evaluate import evaluate
-
-    split = data if isinstance(data, Split) else None
-    frame = split.train if split is not None else data
-    seed_everything(seed)
-    dev = pick_device(device)
-    model.to(dev)
-    ids, mask, tgt = _training_tensors(model, frame)
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
-    gen = torch.Generator().manual_seed(seed)
-    item_tok = model.item_tok
-    item_users = None
-    if split is not None:  # distinct training users per item, for novelty (repeat events must not count twice)
-        pairs = split.train.drop_duplicates(["user", "item"])
-        item_users = np.bincount(pairs["item"].to_numpy(), minlength=split.n_items + 1)
-    rows, best, waited, t_train = [], {"value": -math.inf, "epoch": 0, "state": None, "metrics": {}}, 0, 0.0
-    start = time.perf_counter()
-    bar = tqdm(range(1, epochs + 1), desc=f"{model.arch}{'+time' if model.time_tokens else ''}", disable=not progress)
-    for epoch in bar:
-        t0 = time.perf_counter()
-        model.train()
-        total, count = 0.0, 0
-        for batch in torch.randperm(len(ids), generator=gen).split(batch_size):
-            b_ids, b_mask, b_tgt = ids[batch], mask[batch], tgt[batch]
-            keep = int(b_mask.sum(1).max())
-            b_ids, b_mask, b_tgt = (t[:, -keep:].to(dev) for t in (b_ids, b_mask, b_tgt))
-            logits = model(b_ids, b_mask)
-            sel = b_tgt > 0
-            loss = F.cross_entropy(logits[sel][:, item_tok], b_tgt[sel] - 1)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            total, count = total + loss.item() * int(sel.sum()), count + int(sel.sum())
-        t_train += time.perf_counter() - t0
-        row = {"epoch": epoch, "loss": total / max(count, 1), "NDCG@10": math.nan, "HR@10": math.nan}
-        if split is not None and (epoch % eval_every == 0 or epoch == epochs):
-            m = evaluate(model, split, "valid", ks=(10,), item_counts=item_users)
-            row.update({"NDCG@10": m["NDCG@10"], "HR@10": m["HR@10"]})
-            if m["NDCG@10"] > best["value"]:
-                best = {"value": m["NDCG@10"], "epoch": epoch, "metrics": m,
-                        "state": {k: v.detach().clone() for k, v in model.state_dict().items()}}
-                waited = 0
-            else:
-                waited += 1
-        row["seconds"] = time.perf_counter() - start
-        rows.append(row)
-        bar.set_postfix(loss=f"{row['loss']:.3f}", ndcg=f"{row['NDCG@10']:.4f}")
-        if waited >= patience:
-            break
-    if best["state"] is not None:
-        model.load_state_dict(best["state"])
-    else:
-        best["epoch"] = len(rows)
-    model.eval()
-    return GenerativeTrainResult(pd.DataFrame(rows), best["epoch"], best["metrics"], t_train / len(rows),
-                                 time.perf_counter() - start)

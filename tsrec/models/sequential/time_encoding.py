@@ -12,10 +12,9 @@ import math
 import torch
 from torch import nn
 
-HOUR = 3600
-DAY = 86_400
-LOG1P_YEAR = math.log1p(365 * DAY)  # Time2Vec's unit of log-time: log(1 + one year in seconds), about 17.3
-EPOCH_WEEKDAY = 3  # 1970-01-01 was a Thursday (Monday = 0)
+from tsrec.times import DAY, EPOCH_WEEKDAY, HOUR, YEAR
+
+LOG1P_YEAR = math.log1p(YEAR)  # Time2Vec's unit of log-time: log(1 + one year in seconds)
 
 
 def previous_gaps(times: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

@@ -1,0 +1,8 @@
+"""Analysis of results beyond one number: where a model wins and loses (``breakdown``), cold-start items
+(``coldstart``), and how item popularity moves in time (``dynamics``)."""
+from tsrec.analysis.breakdown import breakdown, compare_runs, history_lengths, popularity_groups
+from tsrec.analysis.coldstart import cold_start_report, hold_out_items, item_counts, random_hit_rate
+from tsrec.analysis.dynamics import label_agreement, popularity_dynamics
+
+__all__ = ["breakdown", "cold_start_report", "compare_runs", "history_lengths", "hold_out_items", "item_counts",
+           "label_agreement", "popularity_dynamics", "popularity_groups", "random_hit_rate"]
