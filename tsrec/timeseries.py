@@ -6,7 +6,6 @@ input. Calendar bins are aligned in UTC: hours and days on the epoch, weeks on M
 """
 from __future__ import annotations
 
-import datetime as _dt
 import time as _time
 import warnings
 from collections.abc import Hashable, Iterable
@@ -14,14 +13,9 @@ from collections.abc import Hashable, Iterable
 import numpy as np
 import pandas as pd
 
-WEEK_SECONDS = 7 * 86_400
-# 1970-01-01 was a Thursday; the first Monday 00:00 UTC after the epoch anchors weekly bins.
-_MONDAY_ORIGIN = 4 * 86_400
-# Timestamps before 1990-01-01 UTC are almost always clock errors (0, -1, seconds-vs-ms mix-ups).
-EPOCH_1990 = 631_152_000
+from tsrec.times import EPOCH_1990, TimeLike, calendar_step, floor_to, to_seconds
+
 _PERIODS = ("dayofweek", "hour")
-# A point in time: Unix seconds (UTC) or anything pd.Timestamp understands (naive means UTC).
-TimeLike = int | float | str | _dt.datetime | pd.Timestamp | np.datetime64
 
 __all__ = [
     "event_counts", "seasonal_profile", "decompose", "seasonal_strength", "autocorrelation",
@@ -31,7 +25,7 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------- validation helpers
-def _check_frame(df: pd.DataFrame, columns: Iterable[str] = ("timestamp",), *,
+def check_frame(df: pd.DataFrame, columns: Iterable[str] = ("timestamp",), *,
                  allow_nan_timestamps: bool = False, what: str = "interactions") -> None:
     """Raise a clear error unless ``df`` is a non-empty frame with ``columns`` and usable timestamps."""
     if not isinstance(df, pd.DataFrame):
@@ -53,49 +47,12 @@ def _check_frame(df: pd.DataFrame, columns: Iterable[str] = ("timestamp",), *,
                              "(tsrec.timeseries.quality_report lists data problems)")
 
 
-def _seconds(df: pd.DataFrame) -> np.ndarray:
+def whole_seconds(df: pd.DataFrame) -> np.ndarray:
     """Timestamps of a validated frame as an int64 array of whole seconds."""
     return np.floor(df["timestamp"].to_numpy(dtype="float64")).astype("int64")
 
 
-def _to_seconds(t: TimeLike, name: str = "now") -> float:
-    """Turn Unix seconds, a datetime/Timestamp or a date string into Unix seconds (naive = UTC)."""
-    if isinstance(t, (int, float, np.integer, np.floating)) and not isinstance(t, bool):
-        value = float(t)
-    elif isinstance(t, (str, _dt.datetime, _dt.date, pd.Timestamp, np.datetime64)):
-        stamp = pd.Timestamp(t)
-        if stamp.tzinfo is None:
-            stamp = stamp.tz_localize("UTC")
-        value = stamp.timestamp()
-    else:
-        raise TypeError(f"{name} must be Unix seconds or a datetime, got {type(t).__name__}")
-    if not np.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {t!r}")
-    return value
-
-
-def _step(freq: str) -> tuple[int, int]:
-    """(length, origin) in seconds of a fixed-size calendar bin: 'h', 'D', '15min', 'W' (Monday)…"""
-    if not isinstance(freq, str) or not freq:
-        raise ValueError(f"freq must be a pandas frequency string such as 'h', 'D' or 'W', got {freq!r}")
-    if freq.upper() in ("W", "1W"):  # pandas "W" would be weeks ending Sunday
-        return WEEK_SECONDS, _MONDAY_ORIGIN
-    try:
-        nanos = pd.tseries.frequencies.to_offset(freq).nanos
-    except (ValueError, TypeError) as err:
-        raise ValueError(f"freq {freq!r} is not a fixed-length frequency; use e.g. 'h', 'D', '7D' or 'W'") from err
-    if nanos <= 0 or nanos % 1_000_000_000:
-        raise ValueError(f"freq {freq!r} must be a positive whole number of seconds")
-    return nanos // 1_000_000_000, 0
-
-
-def _floor(seconds: np.ndarray, freq: str) -> np.ndarray:
-    """Start (Unix seconds) of the calendar bin containing each timestamp."""
-    length, origin = _step(freq)
-    return seconds - (seconds - origin) % length
-
-
-def _utc_index(seconds: np.ndarray, name: str | None = "window_start") -> pd.DatetimeIndex:
+def utc_index(seconds: np.ndarray, name: str | None = "window_start") -> pd.DatetimeIndex:
     """A UTC DatetimeIndex from Unix seconds."""
     return pd.DatetimeIndex(pd.to_datetime(seconds, unit="s", utc=True), name=name)
 
@@ -114,13 +71,13 @@ def _as_series(series: object, what: str = "series") -> pd.Series:
     return s
 
 
-def _positive(value: float, name: str) -> None:
+def check_positive(value: float, name: str) -> None:
     """Raise ValueError unless ``value`` is a finite positive number."""
     if not np.isfinite(value) or value <= 0:
         raise ValueError(f"{name} must be a positive number, got {value!r}")
 
 
-def _positive_int(value: int, name: str) -> None:
+def check_positive_int(value: int, name: str) -> None:
     """Raise ValueError unless ``value`` is a positive integer."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
@@ -134,9 +91,9 @@ def event_counts(df: pd.DataFrame, freq: str = "D", by: str | None = None, value
     The index is a UTC DatetimeIndex of period starts (weeks start on Monday); ``by="item"`` gives
     one column per item (only ``items`` if given, in that order) over the span of the whole log.
     """
-    _check_frame(df, ["timestamp"] + ([by] if by else []) + ([value] if value else []))
-    length, _ = _step(freq)
-    starts = _floor(_seconds(df), freq)
+    check_frame(df, ["timestamp"] + ([by] if by else []) + ([value] if value else []))
+    length, _ = calendar_step(freq)
+    starts = floor_to(whole_seconds(df), freq)
     full = np.arange(starts.min(), starts.max() + 1, length)
     weights = df[value].to_numpy(dtype="float64") if value else np.ones(len(df), dtype="int64")
     name = value or "count"
@@ -158,7 +115,7 @@ def event_counts(df: pd.DataFrame, freq: str = "D", by: str | None = None, value
 
 def _local_times(df: pd.DataFrame, tz: str | None) -> pd.Series:
     """Timestamps as naive wall-clock datetimes in ``tz`` (UTC when None)."""
-    stamps = pd.to_datetime(_seconds(df), unit="s", utc=True)
+    stamps = pd.to_datetime(whole_seconds(df), unit="s", utc=True)
     if tz is not None:
         stamps = stamps.tz_convert(tz)
     return pd.Series(stamps.tz_localize(None))
@@ -173,7 +130,7 @@ def seasonal_profile(df: pd.DataFrame, period: str = "dayofweek", normalise: boo
     """
     if period not in _PERIODS:
         raise ValueError(f"period must be one of {_PERIODS}, got {period!r}")
-    _check_frame(df)
+    check_frame(df)
     unit = "D" if period == "dayofweek" else "h"
     bins = _local_times(df, tz).dt.floor(unit)
     counts = bins.value_counts()
@@ -196,7 +153,7 @@ def decompose(series: pd.Series, period: int, robust: bool = True) -> pd.DataFra
     from statsmodels.tsa.seasonal import STL
 
     s = _as_series(series)
-    _positive_int(period, "period")
+    check_positive_int(period, "period")
     if period < 2:
         raise ValueError(f"period must be at least 2 observations, got {period}")
     if s.isna().any():
@@ -210,7 +167,7 @@ def decompose(series: pd.Series, period: int, robust: bool = True) -> pd.DataFra
 
 def seasonal_strength(dec: pd.DataFrame) -> float:
     """Hyndman's strength of seasonality, max(0, 1 - var(resid)/var(seasonal + resid)), in [0, 1]."""
-    _check_frame(dec, ["seasonal", "resid"], what="decomposition")
+    check_frame(dec, ["seasonal", "resid"], what="decomposition")
     total = np.var(dec["seasonal"] + dec["resid"])
     if total == 0:
         return 0.0
@@ -222,7 +179,7 @@ def autocorrelation(series: pd.Series, nlags: int) -> pd.Series:
     from statsmodels.tsa.stattools import acf
 
     s = _as_series(series)
-    _positive_int(nlags, "nlags")
+    check_positive_int(nlags, "nlags")
     if nlags >= len(s):
         raise ValueError(f"nlags={nlags} must be smaller than the series length {len(s)}")
     if s.isna().any():
@@ -254,13 +211,13 @@ def robust_zscore(series: pd.Series) -> pd.Series:
 
 def outliers_zscore(series: pd.Series, threshold: float = 3.5) -> pd.Series:
     """Flag |robust z| > threshold (3.5 is Iglewicz and Hoaglin's recommendation)."""
-    _positive(threshold, "threshold")
+    check_positive(threshold, "threshold")
     return (robust_zscore(series).abs() > threshold).rename("outlier")
 
 
 def outliers_iqr(series: pd.Series, k: float = 1.5) -> pd.Series:
     """Flag values outside [Q1 - k*IQR, Q3 + k*IQR] (Tukey's fences)."""
-    _positive(k, "k")
+    check_positive(k, "k")
     s = _as_series(series)
     q1, q3 = s.quantile(0.25), s.quantile(0.75)
     iqr = q3 - q1
@@ -280,10 +237,10 @@ def outliers_hampel(series: pd.Series, window: int = 7, n_sigmas: float = 3.0) -
     Local, so it catches a spike on a busy day that a global test misses; a window with MAD 0
     uses 1.2533*mean absolute deviation instead (as in :func:`robust_zscore`).
     """
-    _positive_int(window, "window")
+    check_positive_int(window, "window")
     if window < 3 or window % 2 == 0:
         raise ValueError(f"window must be an odd integer >= 3 so that it is centred, got {window}")
-    _positive(n_sigmas, "n_sigmas")
+    check_positive(n_sigmas, "n_sigmas")
     s = _as_series(series)
     views = _window_views(s.to_numpy(), window)
     with np.errstate(all="ignore"), warnings.catch_warnings():
@@ -301,14 +258,14 @@ def outliers_hampel(series: pd.Series, window: int = 7, n_sigmas: float = 3.0) -
 # --------------------------------------------------------------------------- denoising
 def rolling_median(series: pd.Series, window: int, center: bool = True) -> pd.Series:
     """Rolling median: removes isolated spikes but keeps steps (centred windows look ahead)."""
-    _positive_int(window, "window")
+    check_positive_int(window, "window")
     s = _as_series(series)
     return s.rolling(window, center=center, min_periods=1).median()
 
 
 def ewma(series: pd.Series, halflife: float) -> pd.Series:
     """Exponentially weighted moving average; an observation's weight halves every ``halflife`` steps."""
-    _positive(halflife, "halflife")
+    check_positive(halflife, "halflife")
     return _as_series(series).ewm(halflife=halflife).mean()
 
 
@@ -329,7 +286,7 @@ def replace_outliers(series: pd.Series, mask: pd.Series, method: str = "median",
         raise ValueError("every value is flagged as an outlier: nothing to replace them with")
     if method == "interpolate":
         return s.where(~m, clean.interpolate(limit_direction="both"))
-    _positive_int(window, "window")
+    check_positive_int(window, "window")
     local = clean.rolling(window, center=True, min_periods=1).median().fillna(clean.median())
     return s.where(~m, local)
 
@@ -374,10 +331,10 @@ def quality_report(df: pd.DataFrame, now: TimeLike | None = None, burst_seconds:
     rows, except last_event_ties (over users with >= 2 events) and median_user_span_seconds (NaN);
     ``count`` is a nullable integer column (the median span is rounded to whole seconds).
     """
-    _check_frame(df, ["user", "item", "timestamp"], allow_nan_timestamps=True)
-    _positive(burst_seconds, "burst_seconds")
-    _positive_int(burst_events, "burst_events")
-    now_s = _time.time() if now is None else _to_seconds(now)
+    check_frame(df, ["user", "item", "timestamp"], allow_nan_timestamps=True)
+    check_positive(burst_seconds, "burst_seconds")
+    check_positive_int(burst_events, "burst_events")
+    now_s = _time.time() if now is None else to_seconds(now)
     n = len(df)
     ts = df["timestamp"].to_numpy(dtype="float64")
     valid = ~np.isnan(ts)

@@ -12,24 +12,13 @@ from collections.abc import Hashable
 import numpy as np
 import pandas as pd
 
-from tsrec.timeseries import (
-    TimeLike, _check_frame, _floor, _positive, _positive_int, _seconds, _step, _to_seconds, _utc_index,
-)
+from tsrec.timeseries import check_frame, check_positive, check_positive_int, utc_index, whole_seconds
+from tsrec.times import TimeLike, calendar_step, floor_to, to_seconds, window_seconds
 
 __all__ = [
     "tumbling_counts", "sliding_counts", "decay_weights", "decayed_popularity",
-    "recent_popularity", "user_recent_items", "DecayedCounter",
+    "recent_popularity", "user_recent_items", "DecayedCounter", "DecayedVector",
 ]
-
-
-def _window_seconds(window: str | float, name: str = "window") -> float:
-    """A window length given as seconds or a fixed pandas frequency ('7D', '12h', 'W' = 7 days)."""
-    if isinstance(window, (pd.Timedelta, np.timedelta64)):
-        window = pd.Timedelta(window).total_seconds()
-    if isinstance(window, str):
-        return float(_step(window)[0])
-    _positive(window, name)
-    return float(window)
 
 
 def tumbling_counts(df: pd.DataFrame, freq: str = "W", key: str = "item") -> pd.DataFrame:
@@ -38,12 +27,12 @@ def tumbling_counts(df: pd.DataFrame, freq: str = "W", key: str = "item") -> pd.
     Windows are [start, start + freq) aligned in UTC (weeks start on Monday); only non-zero counts
     are listed, most frequent key first within a window.
     """
-    _check_frame(df, ["timestamp", key])
-    starts = _floor(_seconds(df), freq)
+    check_frame(df, ["timestamp", key])
+    starts = floor_to(whole_seconds(df), freq)
     frame = pd.DataFrame({"start": starts, key: df[key].to_numpy()})
     out = frame.groupby(["start", key], sort=True).size().rename("count").reset_index()
     out = out.sort_values(["start", "count"], ascending=[True, False], kind="stable", ignore_index=True)
-    out.insert(0, "window_start", _utc_index(out.pop("start").to_numpy()))
+    out.insert(0, "window_start", utc_index(out.pop("start").to_numpy()))
     return out
 
 
@@ -53,10 +42,10 @@ def sliding_counts(df: pd.DataFrame, window: str = "7D", step: str = "1D", key: 
     Ends lie on the UTC ``step`` grid, from the first grid point at or after the first event to the
     first at or after the last event; an event appears in about window/step rows (memory grows so).
     """
-    _check_frame(df, ["timestamp", key])
-    length = int(np.ceil(_window_seconds(window)))
-    size, origin = _step(step)
-    t = _seconds(df)
+    check_frame(df, ["timestamp", key])
+    length = int(np.ceil(window_seconds(window)))
+    size, origin = calendar_step(step)
+    t = whole_seconds(df)
     first_end = t + (origin - t) % size                       # first grid point >= t
     last_end = t + length - 1 - (t + length - 1 - origin) % size  # last grid point < t + window
     last_end = np.minimum(last_end, first_end.max())            # no ends after the data
@@ -67,7 +56,7 @@ def sliding_counts(df: pd.DataFrame, window: str = "7D", step: str = "1D", key: 
     frame = pd.DataFrame({"end": ends, key: df[key].to_numpy()[idx]})
     out = frame.groupby(["end", key], sort=True).size().rename("count").reset_index()
     out = out.sort_values(["end", "count"], ascending=[True, False], kind="stable", ignore_index=True)
-    out.insert(0, "window_end", _utc_index(out.pop("end").to_numpy(), name=None))
+    out.insert(0, "window_end", utc_index(out.pop("end").to_numpy(), name=None))
     return out
 
 
@@ -76,7 +65,7 @@ def decay_weights(ages_seconds: np.ndarray | float, half_life_seconds: float) ->
 
     A negative age is an event from the future of the reference time (leakage) and raises.
     """
-    _positive(half_life_seconds, "half_life_seconds")
+    check_positive(half_life_seconds, "half_life_seconds")
     ages = np.asarray(ages_seconds, dtype="float64")
     if np.isnan(ages).any():
         raise ValueError("ages_seconds contains NaN")
@@ -92,7 +81,7 @@ def _per_item(items: np.ndarray, values: np.ndarray, n_items: int | None, name: 
         out = pd.Series(values).groupby(items, sort=True).sum()
         out.index.name = "item"
         return out.rename(name)
-    _positive_int(n_items, "n_items")
+    check_positive_int(n_items, "n_items")
     ids = np.asarray(items)
     if len(ids) and (not np.issubdtype(ids.dtype, np.integer) or ids.min() < 1 or ids.max() > n_items):
         raise ValueError(f"with n_items={n_items} items must be integer ids in 1..{n_items} "
@@ -102,8 +91,8 @@ def _per_item(items: np.ndarray, values: np.ndarray, n_items: int | None, name: 
 
 def _as_of(df: pd.DataFrame, now: TimeLike) -> tuple[pd.DataFrame, float]:
     """The validated rows with ``timestamp <= now`` and ``now`` in seconds."""
-    _check_frame(df, ["item", "timestamp"])
-    now_s = _to_seconds(now)
+    check_frame(df, ["item", "timestamp"])
+    now_s = to_seconds(now)
     return df[df["timestamp"].to_numpy(dtype="float64") <= now_s], now_s
 
 
@@ -115,10 +104,10 @@ def decayed_popularity(df: pd.DataFrame, now: TimeLike, half_life_seconds: float
     future. With ``n_items`` (ids 1..n) a float array of length n_items + 1 (index 0 = padding = 0);
     otherwise a Series by item. ``weight`` names a column (e.g. quantity) multiplying each event.
     """
-    _positive(half_life_seconds, "half_life_seconds")
+    check_positive(half_life_seconds, "half_life_seconds")
     past, now_s = _as_of(df, now)
     if weight is not None:
-        _check_frame(df, [weight])
+        check_frame(df, [weight])
     w = decay_weights(now_s - past["timestamp"].to_numpy(dtype="float64"), half_life_seconds)
     if weight is not None:
         w = w * past[weight].to_numpy(dtype="float64")
@@ -128,7 +117,7 @@ def decayed_popularity(df: pd.DataFrame, now: TimeLike, half_life_seconds: float
 def recent_popularity(df: pd.DataFrame, now: TimeLike, window_seconds: float,
                       n_items: int | None = None) -> np.ndarray | pd.Series:
     """Events per item in the window (now - window_seconds, now]; same output shapes as decayed_popularity."""
-    _positive(window_seconds, "window_seconds")
+    check_positive(window_seconds, "window_seconds")
     past, now_s = _as_of(df, now)
     recent = past[past["timestamp"].to_numpy(dtype="float64") > now_s - window_seconds]
     ones = np.ones(len(recent), dtype="int64")
@@ -140,9 +129,9 @@ def user_recent_items(df: pd.DataFrame, user: Hashable, now: TimeLike, k: int, u
 
     ``unique=True`` keeps only the latest occurrence of each item. Unknown users give [].
     """
-    _check_frame(df, ["user", "item", "timestamp"])
-    _positive_int(k, "k")
-    now_s = _to_seconds(now)
+    check_frame(df, ["user", "item", "timestamp"])
+    check_positive_int(k, "k")
+    now_s = to_seconds(now)
     mine = df[(df["user"] == user).to_numpy() & (df["timestamp"].to_numpy(dtype="float64") <= now_s)]
     newest = mine.iloc[::-1].sort_values("timestamp", ascending=False, kind="stable")["item"]
     if unique:
@@ -161,7 +150,7 @@ class DecayedCounter:
     _RESCALE_AT = 512.0  # exponent (in half-lives) at which stored sums are brought back to scale
 
     def __init__(self, half_life_seconds: float) -> None:
-        _positive(half_life_seconds, "half_life_seconds")
+        check_positive(half_life_seconds, "half_life_seconds")
         self.half_life = float(half_life_seconds)
         self._scaled: dict[Hashable, float] = {}
         self._t0: float | None = None
@@ -180,7 +169,7 @@ class DecayedCounter:
 
     def _advance(self, t: TimeLike) -> float:
         """Check that ``t`` is not before the clock, move the clock and rescale if needed."""
-        t_s = self._now if t is None else _to_seconds(t, "t")
+        t_s = self._now if t is None else to_seconds(t, "t")
         if t_s is None:
             raise ValueError("no time given and the counter has seen no event yet")
         if self._now is not None and t_s < self._now:
@@ -215,8 +204,42 @@ class DecayedCounter:
 
     def top(self, k: int, t: TimeLike | None = None) -> list[tuple[Hashable, float]]:
         """The ``k`` keys with the largest decayed counts at ``t`` as (key, value), largest first."""
-        _positive_int(k, "k")
+        check_positive_int(k, "k")
         t_s = self._advance(t)
         scale = self._scale(t_s)
         best = heapq.nlargest(k, self._scaled.items(), key=lambda kv: kv[1])
         return [(key, v * scale) for key, v in best]
+
+
+class DecayedVector:
+    """Decayed counts of items 0..n as one float64 array, updated per event: the vectorised twin of
+    :class:`DecayedCounter` (same stored sums, same rescaling), for scoring every item at once."""
+
+    _RESCALE_AT = DecayedCounter._RESCALE_AT
+
+    def __init__(self, n: int, half_life_seconds: float) -> None:
+        if not (np.isfinite(half_life_seconds) and half_life_seconds > 0):
+            raise ValueError(f"half_life_seconds must be a positive number, got {half_life_seconds!r}")
+        self.h = float(half_life_seconds)
+        self.scaled = np.zeros(n + 1, dtype=np.float64)
+        self.t0: float | None = None
+
+    def add(self, i: int, t: float, w: float = 1.0) -> None:
+        """Add an event of item ``i`` at time ``t`` with weight ``w`` (times must not go back)."""
+        if self.t0 is None:
+            self.t0 = float(t)
+        e = (t - self.t0) / self.h
+        if e > self._RESCALE_AT:
+            self.scaled *= np.exp2(-e)
+            self.t0, e = float(t), 0.0
+        self.scaled[i] += w * np.exp2(e)
+
+    def values(self, now: float) -> np.ndarray:
+        """Decayed counts at ``now``; if that underflows (now very far ahead), counts proportional to them."""
+        if self.t0 is None:
+            return self.scaled.copy()
+        f = np.exp2(-(now - self.t0) / self.h)
+        if f == 0.0 or not np.isfinite(f):
+            m = self.scaled.max()
+            return self.scaled / m if m > 0 else self.scaled.copy()
+        return self.scaled * f

@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 
 from tsrec.data.schema import Dataset
+from tsrec.times import DAY, HOUR
 
 def synthetic(n_users: int = 60, n_items: int = 40, days: int = 56, events_per_user: int = 40,
               seed: int = 0, start: str = "2024-01-01") -> Dataset:
@@ -35,14 +36,14 @@ def synthetic(n_users: int = 60, n_items: int = 40, days: int = 56, events_per_u
             if appeal.sum() == 0:
                 continue
             item = rng.choice(n_items, p=appeal / appeal.sum())
-            rows.append((u + 1, item + 1, t0 + int(di) * 86400 + int(hi) * 3600 + int(si)))
+            rows.append((u + 1, item + 1, t0 + int(di) * DAY + int(hi) * HOUR + int(si)))
     favourites = {}
     for u in repeaters:
         fav = int(rng.integers(0, n_items)) + 1
         favourites[int(u) + 1] = fav
         first = launch[fav - 1] + int(rng.integers(0, 3))
         for di in range(int(first), days, repeat_period):
-            rows.append((int(u) + 1, fav, t0 + di * 86400 + 20 * 3600 + int(rng.integers(0, 3600))))
+            rows.append((int(u) + 1, fav, t0 + di * DAY + 20 * HOUR + int(rng.integers(0, HOUR))))
     inter = pd.DataFrame(rows, columns=["user", "item", "timestamp"]).astype("int64")
     inter = inter.sort_values("timestamp", kind="stable").reset_index(drop=True)
     inter["rating"] = rng.integers(1, 6, len(inter)).astype("float32")

@@ -34,11 +34,11 @@ def ch01_popularity_tiebreak(answer: float) -> bool:
     """Ex. 1.4: popularity's test HR@10 on ML-100K when timestamp ties are ordered by item id instead of file row."""
     import torch
 
-    from tsrec import data, prep
+    from tsrec import data, splits
     from tsrec.evaluate import evaluate
 
     df = data.load("ml-100k").interactions.sort_values(["timestamp", "item"], kind="stable")
-    split = prep.leave_one_out(df)
+    split = splits.leave_one_out(df)
     pop = torch.as_tensor(np.bincount(split.train["item"], minlength=split.n_items + 1), dtype=torch.float32)
     expected = evaluate(pop, split, "test", ks=(10,))["HR@10"]
     return _report(_close(answer, expected, tol=5e-4),

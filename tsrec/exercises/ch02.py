@@ -24,11 +24,11 @@ def ch02_random_hit_rate(answer: float, n_items: int = 1682, n_seen: int = 50, k
 def ch02_pca_share(answer: float, hidden: int = 64) -> bool:
     """Ex. 2.3: share of the variance of ML-100K's MiniLM item-text embeddings (centred) kept by the top
     ``hidden`` principal components, i.e. by the LM-initialised ID table of a hidden-``hidden`` SASRec."""
-    from tsrec import data, prep
-    from tsrec.models.llm_enhanced import item_text_embeddings
+    from tsrec import data, splits
+    from tsrec.llm import item_text_embeddings
 
     ml = data.load("ml-100k")
-    split = prep.leave_one_out(ml.interactions)
+    split = splits.leave_one_out(ml.interactions)
     E = item_text_embeddings(split, ml.items)[1:].astype(np.float64)
     s = np.linalg.svd(E - E.mean(0), compute_uv=False) ** 2
     return _report(_close(answer, s[:hidden].sum() / s.sum(), tol=2e-3),
@@ -37,10 +37,10 @@ def ch02_pca_share(answer: float, hidden: int = 64) -> bool:
 
 def ch02_cold_events(answer: int, frac: float = 0.05, seed: int = 0) -> bool:
     """Ex. 2.4: training events removed from ML-100K leave-one-out by ``hold_out_items(split, frac, seed=seed)``."""
-    from tsrec import data, prep
-    from tsrec.models.llm_enhanced import hold_out_items
+    from tsrec import data, splits
+    from tsrec.analysis import hold_out_items
 
-    split = prep.leave_one_out(data.load("ml-100k").interactions)
+    split = splits.leave_one_out(data.load("ml-100k").interactions)
     held, _ = hold_out_items(split, frac=frac, seed=seed)
     return _report(_close(answer, len(split.train) - len(held.train), tol=0.5),
                    "hold_out_items draws items in proportion to their training count and drops all their "
@@ -49,7 +49,7 @@ def ch02_cold_events(answer: int, frac: float = 0.05, seed: int = 0) -> bool:
 
 def ch02_gap_token(answer: int, seconds: float = 5400) -> bool:
     """Ex. 2.5: the gap bucket (0 = same second) the generative model's time tokens give a gap of ``seconds``."""
-    from tsrec.models.llm_generative import gap_buckets
+    from tsrec.models.generative import gap_buckets
 
     return _report(_close(answer, int(gap_buckets(np.array([seconds]))[0]), tol=0.5),
                    "buckets: <1 s, <1 min, <10 min, <1 h, <6 h, <1 day, <1 week, <30 days, <1 year, more")

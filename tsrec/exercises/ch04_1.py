@@ -4,13 +4,14 @@ from __future__ import annotations
 import numpy as np
 
 from tsrec.exercises._common import _close, _report
+from tsrec.times import DAY
 
 
 def ch04_1_decay_weight(answer: float, age_days: float = 3.0, half_life_days: float = 7.0) -> bool:
     """Ex. 4.1.1: the decay weight of an event ``age_days`` old with a half-life of ``half_life_days``."""
     from tsrec.windows import decay_weights
 
-    expected = float(decay_weights(age_days * 86_400, half_life_days * 86_400))
+    expected = float(decay_weights(age_days * DAY, half_life_days * DAY))
     return _report(_close(answer, expected), "w = 0.5 ** (age / half_life), both in the same unit")
 
 
@@ -22,7 +23,7 @@ def ch04_1_window_count(answer: int, title: str = "Titanic", now: str = "1998-01
 
     ml = data.load("ml-100k")
     item = ml.items.loc[ml.items["title"] == title, "item"].iloc[0]
-    counts = recent_popularity(ml.interactions, now, window_days * 86_400)
+    counts = recent_popularity(ml.interactions, now, window_days * DAY)
     return _report(_close(answer, counts.get(item, 0), tol=0.5),
                    "tsrec.windows.recent_popularity(df, now, window_seconds) counts t in (now - window, now], UTC")
 
@@ -30,9 +31,9 @@ def ch04_1_window_count(answer: int, title: str = "Titanic", now: str = "1998-01
 def ch04_1_future_share(answer: float) -> bool:
     """Ex. 4.1.3: leave-one-out on ML-100K: the median over test events of the share of all training events
     that are later than the test event."""
-    from tsrec import data, prep
+    from tsrec import data, splits
 
-    split = prep.leave_one_out(data.load("ml-100k").interactions)
+    split = splits.leave_one_out(data.load("ml-100k").interactions)
     train_t = np.sort(split.train["timestamp"].to_numpy())
     later = len(train_t) - np.searchsorted(train_t, split.test["timestamp"].to_numpy(), side="right")
     expected = float(np.median(later / len(train_t)))
@@ -42,12 +43,12 @@ def ch04_1_future_share(answer: float) -> bool:
 
 def ch04_1_decayed_pop_hr(answer: float, half_life_days: float = 14.0) -> bool:
     """Ex. 4.1.4: test HR@10 of DecayedPopularity with a half-life of ``half_life_days`` on ML-100K leave-one-out."""
-    from tsrec import data, prep
+    from tsrec import data, splits
     from tsrec.evaluate import evaluate
     from tsrec.models.popularity import DecayedPopularity
 
-    split = prep.leave_one_out(data.load("ml-100k").interactions)
-    model = DecayedPopularity(half_life_days * 86_400).fit(split.train, split.n_users, split.n_items)
+    split = splits.leave_one_out(data.load("ml-100k").interactions)
+    model = DecayedPopularity(half_life_days * DAY).fit(split.train, split.n_users, split.n_items)
     expected = evaluate(model, split, "test", ks=(10,))["HR@10"]
     return _report(_close(answer, expected, tol=5e-4),
                    "fit DecayedPopularity(half_life_seconds) on split.train and call tsrec.evaluate.evaluate on 'test'")

@@ -7,9 +7,9 @@ from tsrec.exercises._common import _close, _report
 def ch04_2a_prefix_samples(answer: int) -> bool:
     """Ex. 4.2a.1: on ML-100K leave-one-out, how many (prefix, next item) training examples does the training
     part hold, i.e. how many samples a trainer that makes one sample per prefix builds in an epoch?"""
-    from tsrec import data, prep
+    from tsrec import data, splits
 
-    split = prep.leave_one_out(data.load("ml-100k").interactions)
+    split = splits.leave_one_out(data.load("ml-100k").interactions)
     sizes = split.train.groupby("user").size()
     expected = int((sizes - 1).clip(lower=0).sum())
     return _report(_close(answer, expected, tol=0.5),
@@ -48,7 +48,7 @@ def ch04_2a_log_bucket(answer: int, gap_seconds: float = 3600.0) -> bool:
     previous event."""
     import torch
 
-    from tsrec.models.time_encoding import LogIntervalEncoding
+    from tsrec.models.sequential.time_encoding import LogIntervalEncoding
 
     enc = LogIntervalEncoding(32)
     with torch.no_grad():

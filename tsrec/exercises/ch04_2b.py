@@ -6,6 +6,7 @@ import datetime as dt
 import numpy as np
 
 from tsrec.exercises._common import _close, _report
+from tsrec.times import DAY
 
 
 def ch04_2b_token_count(answer: int, text: str = "1998-04-22 23:10") -> bool:
@@ -19,18 +20,18 @@ def ch04_2b_token_count(answer: int, text: str = "1998-04-22 23:10") -> bool:
 
 def ch04_2b_gap_bucket(answer: int, seconds: float = 3 * 3600) -> bool:
     """Ex. 4.2b.2: the gap-token bucket of a gap of ``seconds`` (0 = same second)."""
-    from tsrec.models.llm_generative import gap_buckets
+    from tsrec.models.generative import gap_buckets
 
     expected = int(gap_buckets(np.array([seconds]))[0])
     return _report(_close(answer, expected, tol=0.5),
                    "count the GAP_EDGES that are <= the gap: np.searchsorted(GAP_EDGES, gap, side='right')")
 
 
-def ch04_2b_log_bucket(answer: int, seconds: float = 2 * 86_400) -> bool:
+def ch04_2b_log_bucket(answer: int, seconds: float = 2 * DAY) -> bool:
     """Ex. 4.2b.3: the LogIntervalEncoding bucket (floor(log2(1 + gap)), at most 31) of a gap of ``seconds``."""
     import torch
 
-    from tsrec.models.time_encoding import LogIntervalEncoding
+    from tsrec.models.sequential.time_encoding import LogIntervalEncoding
 
     enc = LogIntervalEncoding(dim=1)
     with torch.no_grad():  # identity table: the encoding of the second event is its bucket id

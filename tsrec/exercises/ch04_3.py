@@ -4,25 +4,28 @@ from __future__ import annotations
 import numpy as np
 
 from tsrec.exercises._common import _close, _report
+from tsrec.times import DAY
 
 
 def _ml100k_prequential_ndcg(half_life_days: float, every: int = 10) -> float:
     """NDCG@10 of OnlinePopularity(half_life_days) on ML-100K, every ``every``-th event from the median time."""
     from tsrec import data
-    from tsrec import stream as S
+    from tsrec import online as S
 
     src = S.EventSource(data.load("ml-100k").interactions, encode=True)
     start = int(src.frame["timestamp"].median())
-    res = S.prequential(src, S.OnlinePopularity(src.n_items, half_life_days * 86_400), k=10, every=every,
+    res = S.prequential(src, S.OnlinePopularity(src.n_items, half_life_days * DAY), k=10, every=every,
                         start=start, progress=False)
     return S.summarize(res)["NDCG@10"]
 
 
 def ch04_3_rank(answer: int, scores=(0.0, 0.5, 0.9, 0.5, 0.2, 0.9), target: int = 3, exclude=(2,)) -> bool:
     """Ex. 4.3.1: 0-based rank of ``target`` among items 1..n (``exclude`` masked, ties by item id)."""
-    from tsrec.stream import rank_of
+    from tsrec.metrics import target_ranks
 
-    expected = rank_of(np.asarray(scores, dtype=float), target, np.asarray(exclude, dtype=np.int64))[0]
+    mask = np.zeros(len(scores), dtype=bool)
+    mask[list(exclude)] = True
+    expected = int(target_ranks(np.asarray([scores], dtype=float), [target], mask[None, :])[0])
     return _report(_close(answer, expected, tol=0.5),
                    "count unmasked items 1..n with a higher score, plus those with an equal score and a lower id; "
                    "item 0 (padding) and masked items never count")
@@ -36,7 +39,7 @@ def ch04_3_decayed_titanic(answer: float, half_life_days: float = 1.0) -> bool:
     ml = data.load("ml-100k")
     item = ml.items.loc[ml.items["title"] == "Titanic", "item"].iloc[0]
     inter = ml.interactions
-    pop = decayed_popularity(inter, int(inter["timestamp"].max()), half_life_days * 86_400)
+    pop = decayed_popularity(inter, int(inter["timestamp"].max()), half_life_days * DAY)
     return _report(_close(answer, pop.get(item, 0.0), tol=1e-6),
                    "sum 0.5 ** ((now - t) / half_life) over Titanic's ratings, now = the log's last timestamp")
 

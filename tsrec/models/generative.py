@@ -20,11 +20,12 @@ from torch import nn
 
 from tsrec.models.base import Scorer
 from tsrec.queries import QueryBatch, left_pad
+from tsrec.times import DAY, HOUR, MINUTE, WEEK, YEAR
 
 __all__ = ["GAP_EDGES", "gap_buckets", "ItemVocab", "GenerativeRecommender"]
 
 # Gap buckets (seconds): same second, < 1 min, < 10 min, < 1 h, < 6 h, < 1 day, < 1 week, < 30 days, < 1 year, more.
-GAP_EDGES = (1, 60, 600, 3600, 6 * 3600, 86400, 7 * 86400, 30 * 86400, 365 * 86400)
+GAP_EDGES = (1, MINUTE, 10 * MINUTE, HOUR, 6 * HOUR, DAY, WEEK, 30 * DAY, YEAR)
 SCORE_CHUNK = 256
 MAX_STEPS = 8  # future items recommend_beam may decode
 

@@ -1,0 +1,4 @@
+"""``python -m tsrec ...`` is the ``tsrec`` command (``tsrec.cli``)."""
+from tsrec.cli import main
+
+raise SystemExit(main())
