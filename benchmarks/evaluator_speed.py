@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 import tsrec
-from tsrec import data, prep
+from tsrec import data, splits
 from tsrec.evaluate import evaluate
 from tsrec.models.popularity import Popularity
 
@@ -33,7 +33,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=None)
     args = ap.parse_args()
     threads = tsrec.set_threads(args.threads)
-    split = prep.leave_one_out(data.load("ml-100k").interactions)
+    split = splits.leave_one_out(data.load("ml-100k").interactions)
     g = torch.Generator().manual_seed(0)
     matrix = torch.randn(split.n_users + 1, split.n_items + 1, generator=g)
     pop = Popularity().fit(split.train, split.n_users, split.n_items)

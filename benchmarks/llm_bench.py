@@ -70,8 +70,7 @@ def build(variant: str, n_items: int, text: np.ndarray, seed: int, max_len: int 
     """A fresh model per variant name (the same SASRec architecture, reading the last ``max_len`` events)."""
     import torch
 
-    from tsrec.models.llm_enhanced import HybridSASRec, init_from_text
-    from tsrec.models.sequential import SASRec
+    from tsrec.models.sequential import SASRec, HybridSASRec, init_from_text
 
     torch.manual_seed(seed)
     if variant == "ID-only":
@@ -87,7 +86,7 @@ def build(variant: str, n_items: int, text: np.ndarray, seed: int, max_len: int 
 
 
 def fit(model, split, seed: int, max_seconds: float, epochs: int, eval_target: str = "first"):
-    from tsrec.train import TrainConfig, train
+    from tsrec.training import TrainConfig, train
 
     return train(model, split, TrainConfig(seed=seed, max_seconds=max_seconds, epochs=epochs, progress=False,
                                            eval_target=eval_target))
@@ -95,7 +94,7 @@ def fit(model, split, seed: int, max_seconds: float, epochs: int, eval_target: s
 
 def table_hybrid(split, text, seeds, args) -> tuple[str, object]:
     from tsrec.evaluate import evaluate
-    from tsrec.models.llm_enhanced import compare_runs, history_lengths, item_counts, popularity_groups
+    from tsrec.analysis import compare_runs, history_lengths, item_counts, popularity_groups
 
     counts = item_counts(split.train, split.n_items)
     groups = popularity_groups(counts)[split.test.sort_values("user")["item"].to_numpy()]
@@ -138,12 +137,13 @@ def table_hybrid(split, text, seeds, args) -> tuple[str, object]:
 def table_temporal_tail(seeds, args) -> str:
     """H: the tail where there is one. ML latest-small split globally by time (last 10% of events test, the 10%
     before validate), every test event a query: thousands of tail targets instead of ML-100K's 44."""
-    from tsrec import data, prep
+    from tsrec import data, splits
     from tsrec.evaluate import evaluate
-    from tsrec.models.llm_enhanced import compare_runs, item_counts, item_text_embeddings
+    from tsrec.analysis import compare_runs, item_counts
+    from tsrec.llm import item_text_embeddings
 
     ls = data.load("ml-latest-small")
-    split = prep.temporal_split_by_share(ls.interactions, 0.1, 0.1)
+    split = splits.temporal_split_by_share(ls.interactions, 0.1, 0.1)
     text = item_text_embeddings(split, ls.items)
     counts = item_counts(split.train, split.n_items)
     runs, tests, secs = ({v: [] for v in TAIL_VARIANTS} for _ in range(3))
@@ -187,7 +187,7 @@ def table_temporal_tail(seeds, args) -> str:
 
 def table_cold(split, text, seeds, args) -> str:
     from tsrec.models.content import ContentKNN
-    from tsrec.models.llm_enhanced import cold_start_report, hold_out_items
+    from tsrec.analysis import cold_start_report, hold_out_items
 
     rows = []
     for seed in seeds:
@@ -219,7 +219,8 @@ def table_cold(split, text, seeds, args) -> str:
 
 def table_generative(split, seeds, args) -> str:
     from tsrec.evaluate import evaluate
-    from tsrec.models.llm_generative import GenerativeRecommender, train_generative
+    from tsrec.models.generative import GenerativeRecommender
+    from tsrec.training import train
     from tsrec.models.popularity import Popularity
 
     rows = []
@@ -228,7 +229,7 @@ def table_generative(split, seeds, args) -> str:
         for seed in seeds:
             t0 = time.perf_counter()
             g = GenerativeRecommender(split.n_items, time_tokens=tt, max_len=args.max_len, seed=seed)
-            train_generative(g, split, epochs=args.gen_epochs, seed=seed, progress=False)
+            train(g, split, epochs=args.gen_epochs, seed=seed, progress=False)
             res = evaluate(g, split, "test", ks=(10,))
             nd.append(res["NDCG@10"]), hr.append(res["HR@10"]), secs.append(time.perf_counter() - t0)
         rows.append({"model": "GPT-2 + time-gap tokens" if tt else "GPT-2, item tokens only", "seeds": len(nd),
@@ -269,7 +270,7 @@ def table_cost(split, model, args) -> str:
     import torch
 
     from tsrec import llm
-    from tsrec.models.llm_rerank import llm_rerank, rerank_metrics
+    from tsrec.llm import llm_rerank, rerank_metrics
 
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "TSREC_CACHE": tmp, "OMP_NUM_THREADS": "1"}
@@ -320,8 +321,8 @@ def main() -> None:
         print(json.dumps(encode_timing()))
         return
     import tsrec
-    from tsrec import data, prep
-    from tsrec.models.llm_enhanced import item_text_embeddings
+    from tsrec import data, splits
+    from tsrec.llm import item_text_embeddings
 
     seeds = [int(s) for s in args.seeds.split(",")]
     if args.quick:
@@ -330,7 +331,7 @@ def main() -> None:
     tsrec.set_threads(args.threads)
     tsrec.seed_everything(seeds[0])
     ml = data.load("ml-100k")
-    split = prep.leave_one_out(ml.interactions)
+    split = splits.leave_one_out(ml.interactions)
     text = item_text_embeddings(split, ml.items)
     t0 = time.perf_counter()
     parts = [f"# LLM benchmark results\n\nML-100K leave-one-out, full ranking, seen items masked; seeds {seeds}; "

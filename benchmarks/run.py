@@ -31,16 +31,16 @@ CLASSIC = ("Popularity", "RecentPopularity(7d)", "DecayedPopularity(30d)", "Item
 
 def make_split(dataset: str, shuffled: bool = False, seed: int = 0):
     """The benchmark's splits: ML-100K leave-one-out, ML latest-small global temporal split."""
-    from tsrec import data, prep
+    from tsrec import data, splits
 
     if dataset == "ml-100k":
-        split = prep.leave_one_out(data.load("ml-100k").interactions)
+        split = splits.leave_one_out(data.load("ml-100k").interactions)
     elif dataset == "ml-latest-small":
-        split = prep.temporal_split_by_share(data.load("ml-latest-small").interactions, 0.1, 0.1)
+        split = splits.temporal_split_by_share(data.load("ml-latest-small").interactions, 0.1, 0.1)
     else:
         raise ValueError(dataset)
     if shuffled:  # same items per user, order within each user's training history randomised
-        split = prep.shuffle_train_order(split, seed)
+        split = splits.shuffle_train_order(split, seed)
     return split
 
 
@@ -51,15 +51,17 @@ def build(name: str, split, seed: int):
     from tsrec.models.mf import BPRMF
     from tsrec.models.popularity import DecayedPopularity, Popularity, RecentPopularity
 
+    from tsrec.times import DAY as day
+    from tsrec.times import HOUR as hour
+
     n, L = split.n_items, MAX_LEN
-    day, hour = 86400.0, 3600.0
     return {
         "Popularity": lambda: Popularity(),
         "RecentPopularity(7d)": lambda: RecentPopularity(7 * day),
         "DecayedPopularity(30d)": lambda: DecayedPopularity(30 * day),
         "ItemKNN": lambda: ItemKNN(k_neighbors=100),
         "ItemKNN(decay 1h)": lambda: ItemKNN(k_neighbors=50, time_decay_half_life=hour),
-        "BPR-MF": lambda: BPRMF(seed=seed),
+        "BPR-MF": lambda: BPRMF(split.n_users, n, seed=seed),
         "SASRec": lambda: S.SASRec(n, max_len=L),
         "TiSASRec": lambda: S.TiSASRec(n, max_len=L),
         "SASRec+time2vec": lambda: S.SASRec(n, max_len=L, time_encoding="time2vec"),
@@ -74,7 +76,7 @@ def run_one(name: str, dataset: str, seed: int, shuffled: bool, max_seconds: flo
     """Fit and evaluate one model with one seed; returns metrics and timings."""
     import tsrec
     from tsrec.evaluate import evaluate
-    from tsrec.train import TrainConfig, train
+    from tsrec.training import TrainConfig, train
 
     tsrec.seed_everything(seed)
     split = make_split(dataset, shuffled, seed)
@@ -89,8 +91,8 @@ def run_one(name: str, dataset: str, seed: int, shuffled: bool, max_seconds: flo
         out.update(best_epoch=res.best_epoch, seconds_to_best=res.seconds_to_best,
                    seconds_per_epoch=res.seconds_per_epoch, valid_NDCG10=res.best_metrics.get("NDCG@10"))
     elif name == "BPR-MF":
-        model.fit_split(split)
-        out.update(seconds_to_best=time.perf_counter() - t0)
+        res = train(model, split, TrainConfig(seed=seed, progress=False))
+        out.update(best_epoch=res.best_epoch, seconds_to_best=res.seconds_to_best)
     else:
         model.fit(split.history("test"), split.n_users, split.n_items)
         out.update(seconds_to_best=time.perf_counter() - t0)

@@ -33,14 +33,14 @@ RECBOLE_BEST_EPOCH = 19
 def tsrec_run(seed: int, max_seconds: float, threads: int) -> dict:
     """Train tsrec's SASRec (defaults, last 50 events); report when validation NDCG@10 first reached the target."""
     import tsrec
-    from tsrec import data, prep
+    from tsrec import data, splits
     from tsrec.evaluate import evaluate
     from tsrec.models.sequential import SASRec
-    from tsrec.train import TrainConfig, train
+    from tsrec.training import TrainConfig, train
 
     tsrec.set_threads(threads)
     tsrec.seed_everything(seed)
-    split = prep.leave_one_out(data.load("ml-100k").interactions)
+    split = splits.leave_one_out(data.load("ml-100k").interactions)
     model = SASRec(split.n_items, max_len=50)  # the last 50 events, as RecBole's MAX_ITEM_LIST_LENGTH
     res = train(model, split, TrainConfig(seed=seed, max_seconds=max_seconds, progress=False))
     h = res.history

@@ -48,7 +48,7 @@ def _seconds(index: pd.Series | pd.DatetimeIndex) -> np.ndarray:
 def embedded_features(frame: pd.DataFrame, window: str = "7D", step: str = "1D", tumble: str = "W",
                       half_life: str = "7D") -> dict[str, pd.DataFrame]:
     """The Flink job's three tables computed in-process by tsrec (sorted by their keys)."""
-    from tsrec import stream as S
+    from tsrec import online as S
     from tsrec import windows as W
 
     window_s = W._window_seconds(window)
@@ -91,9 +91,9 @@ def read_flink(out_dir: str | Path, last_timestamp: int | None = None, step: str
     the first ``step`` grid point at or after it are dropped (Flink emits them; tsrec.windows does not)."""
     out = {name: pd.read_csv(Path(out_dir) / f"{name}.csv") for name in KEYS}
     if last_timestamp is not None:
-        from tsrec.timeseries import _step
+        from tsrec.times import calendar_step
 
-        size, origin = _step(step)
+        size, origin = calendar_step(step)
         last_end = last_timestamp + (origin - last_timestamp) % size
         out["sliding"] = out["sliding"][out["sliding"]["window_end"] <= last_end]
     return {name: _sorted(df, name) for name, df in out.items()}

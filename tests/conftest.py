@@ -37,6 +37,6 @@ def ml100k():
 
 @pytest.fixture(scope="session")
 def ml100k_loo(ml100k):
-    from tsrec import prep
+    from tsrec import splits
 
-    return prep.leave_one_out(ml100k.interactions)
+    return splits.leave_one_out(ml100k.interactions)

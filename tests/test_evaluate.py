@@ -6,9 +6,11 @@ import pandas as pd
 import pytest
 import torch
 
-from tsrec import prep
+from tsrec import data, prep, splits
+from tsrec import metrics as M
 from tsrec.evaluate import eval_queries, evaluate
-from tsrec.metrics import jaccard_distance
+from tsrec.metrics import cosine_distance, jaccard_distance
+from tsrec.queries import seen_mask
 
 
 def _popularity(split):
@@ -26,7 +28,7 @@ def test_popularity_anchor_file_row_order(ml100k_loo):
 
 def test_popularity_anchor_ties_by_item_id(ml100k):
     df = ml100k.interactions.sort_values(["timestamp", "item"], kind="stable")
-    s = prep.leave_one_out(df)
+    s = splits.leave_one_out(df)
     assert round(evaluate(_popularity(s), s, "test", ks=(10,))["HR@10"], 4) == 0.0498
 
 
@@ -55,7 +57,7 @@ def test_beyond_accuracy_metrics_on_popularity(ml100k, ml100k_loo):
 
 
 def test_temporal_split_next_item(ml100k):
-    s = prep.temporal_split(ml100k.interactions, test_start="1998-03-01", valid_start="1998-02-01")
+    s = splits.temporal_split(ml100k.interactions, test_start="1998-03-01", valid_start="1998-02-01")
     q, targets = eval_queries(s, "test")
     first = s.test.sort_values(["user", "timestamp"], kind="stable").drop_duplicates("user").set_index("user")
     assert (first.loc[q.users, "item"].to_numpy() == targets).all()
@@ -70,7 +72,7 @@ def test_bad_stage(ml100k_loo):
 
 
 def test_temporal_split_every_event(ml100k):
-    s = prep.temporal_split(ml100k.interactions, test_start="1998-03-01", valid_start="1998-02-01")
+    s = splits.temporal_split(ml100k.interactions, test_start="1998-03-01", valid_start="1998-02-01")
     q, targets = eval_queries(s, "test", target="all")
     hist_users = set(s.history("test")["user"])
     test = s.test.sort_values(["user", "timestamp"], kind="stable")
@@ -82,3 +84,35 @@ def test_temporal_split_every_event(ml100k):
     earlier = earlier[(earlier["user"] == u) & (earlier["timestamp"] <= now)]
     assert len(q.items[i]) <= len(earlier) and (q.times[i] <= now).all()
     assert 0 < evaluate(_popularity(s), s, "test", ks=(10,), target="all")["HR@10"] < 0.5
+
+
+def test_evaluate_equals_the_individual_metric_functions():
+    """Every number ``evaluate`` reports is the metric function applied to the masked score matrix."""
+    split = splits.leave_one_out(data.synthetic(n_users=30, n_items=40, events_per_user=12).interactions)
+    rng = np.random.default_rng(6)
+    scores = torch.as_tensor(rng.integers(0, 6, (split.n_users + 1, split.n_items + 1)), dtype=torch.float32)
+    counts = rng.integers(0, 21, split.n_items + 1)
+    dist = cosine_distance(rng.normal(size=(split.n_items + 1, 4)))
+    out = evaluate(scores, split, "test", ks=(2, 5), item_counts=counts, distance=dist)
+    q, targets = eval_queries(split, "test")
+    s = scores[torch.as_tensor(q.users)]
+    seen = seen_mask(q, s.shape[1])
+    t = torch.as_tensor(targets)
+    expected = M.rank_metrics(M.target_ranks(s, t, seen), ks=(2, 5))
+    expected["AUC"] = M.auc(s, t, seen)
+    for k in (2, 5):
+        top = M.topk_items(s, seen, k)
+        expected[f"coverage@{k}"] = M.catalog_coverage(top, split.n_items)
+        expected[f"novelty@{k}"] = M.novelty(top, counts, split.train["user"].nunique())
+        expected[f"ILD@{k}"] = M.intra_list_diversity(top, dist)
+    expected["users"] = len(q)
+    assert set(out) == set(expected)
+    for key, value in expected.items():
+        assert out[key] == pytest.approx(value), key
+    # the default novelty counts users who know an item, not events
+    default = evaluate(scores, split, "test", ks=(5,))
+    known = np.bincount(split.train.drop_duplicates(["user", "item"])["item"], minlength=split.n_items + 1)
+    top = M.topk_items(s, seen, 5)
+    assert default["novelty@5"] == pytest.approx(M.novelty(top, known, split.train["user"].nunique()))
+    with pytest.raises(ValueError, match="exceeds"):
+        evaluate(scores, split, "test", ks=(split.n_items + 1,))

@@ -15,8 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tsrec.timeseries import _step
-from tsrec.windows import _window_seconds
+from tsrec.times import calendar_step, window_seconds
 
 REPO = Path(__file__).resolve().parents[1]
 DAY = 86_400
@@ -61,8 +60,8 @@ def _stream(n: int = 3_000, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
 
 def test_durations_match_tsrec_bins():
     for text in ("90s", "15min", "h", "12h", "D", "7D", "W"):
-        assert job.parse_duration(text) == _step(text), text
-        assert job.parse_duration(text)[0] == _window_seconds(text)
+        assert job.parse_duration(text) == calendar_step(text), text
+        assert job.parse_duration(text)[0] == window_seconds(text)
     assert job.parse_duration("3600") == (3_600, 0)
     assert job.interval(7 * DAY - 1) == "INTERVAL '6 23:59:59' DAY(2) TO SECOND"
     assert job.interval(400 * DAY + 61) == "INTERVAL '400 00:01:01' DAY(3) TO SECOND"
