@@ -70,7 +70,7 @@ def build(variant: str, n_items: int, text: np.ndarray, seed: int, max_len: int 
     """A fresh model per variant name (the same SASRec architecture, reading the last ``max_len`` events)."""
     import torch
 
-    from tsrec.models.sequential import SASRec, HybridSASRec, init_from_text
+    from tsrec.models.sequential import HybridSASRec, SASRec, init_from_text
 
     torch.manual_seed(seed)
     if variant == "ID-only":
@@ -93,12 +93,13 @@ def fit(model, split, seed: int, max_seconds: float, epochs: int, eval_target: s
 
 
 def table_hybrid(split, text, seeds, args) -> tuple[str, object]:
-    from tsrec.evaluate import evaluate
     from tsrec.analysis import compare_runs, history_lengths, item_counts, popularity_groups
+    from tsrec.evaluate import evaluate
 
     counts = item_counts(split.train, split.n_items)
     groups = popularity_groups(counts)[split.test.sort_values("user")["item"].to_numpy()]
-    runs, tests, secs, best_model = {v: [] for v in VARIANTS}, {v: [] for v in VARIANTS}, {v: [] for v in VARIANTS}, None
+    runs, tests, secs = {v: [] for v in VARIANTS}, {v: [] for v in VARIANTS}, {v: [] for v in VARIANTS}
+    best_model = None
     for seed in seeds:
         for v in VARIANTS:
             t0 = time.perf_counter()
@@ -138,8 +139,8 @@ def table_temporal_tail(seeds, args) -> str:
     """H: the tail where there is one. ML latest-small split globally by time (last 10% of events test, the 10%
     before validate), every test event a query: thousands of tail targets instead of ML-100K's 44."""
     from tsrec import data, splits
-    from tsrec.evaluate import evaluate
     from tsrec.analysis import compare_runs, item_counts
+    from tsrec.evaluate import evaluate
     from tsrec.llm import item_text_embeddings
 
     ls = data.load("ml-latest-small")
@@ -186,8 +187,8 @@ def table_temporal_tail(seeds, args) -> str:
 
 
 def table_cold(split, text, seeds, args) -> str:
-    from tsrec.models.content import ContentKNN
     from tsrec.analysis import cold_start_report, hold_out_items
+    from tsrec.models.content import ContentKNN
 
     rows = []
     for seed in seeds:
@@ -220,8 +221,8 @@ def table_cold(split, text, seeds, args) -> str:
 def table_generative(split, seeds, args) -> str:
     from tsrec.evaluate import evaluate
     from tsrec.models.generative import GenerativeRecommender
-    from tsrec.training import train
     from tsrec.models.popularity import Popularity
+    from tsrec.training import train
 
     rows = []
     for tt in (False, True):

@@ -50,7 +50,6 @@ def build(name: str, split, seed: int):
     from tsrec.models.knn import ItemKNN
     from tsrec.models.mf import BPRMF
     from tsrec.models.popularity import DecayedPopularity, Popularity, RecentPopularity
-
     from tsrec.times import DAY as day
     from tsrec.times import HOUR as hour
 
@@ -127,7 +126,8 @@ def summarise(rows: list[dict], rss: dict[str, float]) -> pd.DataFrame:
         row["s to best"] = f"{g['seconds_to_best'].mean():.1f}"
         row["s / epoch"] = f"{g['seconds_per_epoch'].mean():.2f}" if "seconds_per_epoch" in g and g[
             "seconds_per_epoch"].notna().any() else "–"
-        row["best epoch"] = f"{g['best_epoch'].mean():.0f}" if "best_epoch" in g and g["best_epoch"].notna().any() else "–"
+        has_best = "best_epoch" in g and g["best_epoch"].notna().any()
+        row["best epoch"] = f"{g['best_epoch'].mean():.0f}" if has_best else "–"
         row["peak RSS MB"] = f"{rss.get(name, float('nan')):.0f}"
         out.append(row)
     return pd.DataFrame(out)
@@ -159,7 +159,8 @@ def run_table(models, dataset: str, seeds: list[int], shuffled: bool, args) -> p
                 rss[name] = rec["peak_rss_mb"]
             else:
                 rows.append(rec)
-        print(f"  {dataset}{' (shuffled)' if shuffled else ''} {name}: {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+        print(f"  {dataset}{' (shuffled)' if shuffled else ''} {name}: {time.perf_counter() - t0:.0f} s",
+              file=sys.stderr)
     return summarise(rows, rss)
 
 

@@ -2,7 +2,7 @@
 
 Runs with the main environment (``.venv``, which has tsrec); it starts the Flink job
 (``flink/windowed_features.py``) as a subprocess of ``.venv-flink/bin/python``. ``embedded_features``
-computes the three tables the Flink job writes with tsrec code only: ``tsrec.stream.EventSource`` and
+computes the three tables the Flink job writes with tsrec code only: ``tsrec.online.EventSource`` and
 ``StreamState`` replayed event by event (per-event features, read after each group of equal timestamps),
 ``tsrec.windows.tumbling_counts`` and ``sliding_counts``. ``python flink/compare.py`` times both on all
 ML-100K events and checks that they agree.

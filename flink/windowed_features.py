@@ -1,4 +1,4 @@
-"""The windowed-feature job of ``tsrec.stream`` / ``tsrec.windows`` expressed for Apache Flink (PyFlink, Table API).
+"""The windowed-feature job of ``tsrec.online`` / ``tsrec.windows`` expressed for Apache Flink (PyFlink, Table API).
 
 Run with the separate Flink environment (``make flink-env``)::
 
@@ -18,7 +18,7 @@ into one CSV with a header, rows in no particular order:
   events with equal timestamps see each other, as Flink's RANGE over-windows define it):
   ``item_window_count`` events of the item in ``(t - window, t]``; ``user_window_count`` events of the user
   in ``(t - window, t]``; ``item_decayed`` = sum over the item's events ``t' <= t`` of ``0.5 ** ((t - t') /
-  half_life)``. These are ``tsrec.stream.StreamState``'s ``window_counts`` and ``decayed`` values (and
+  half_life)``. These are ``tsrec.online.StreamState``'s ``window_counts`` and ``decayed`` values (and
   the same window count from a ``StreamState`` keyed by user) read after each group of equal timestamps.
 * ``tumbling.csv``: ``window_start,item,count``, events per item in ``[start, start + tumble)``, windows
   aligned in UTC (``W`` = weeks starting Monday) = ``tsrec.windows.tumbling_counts``.

@@ -40,7 +40,7 @@ def test_evaluator_masks_history_and_never_the_target(ml100k_loo):
     assert all(valid_item[u] in set(items) for u, items in zip(q.users[:50], q.items[:50]))
     # a score matrix that puts every target first gives HR@1 = 1 even when the target was seen before
     scores = torch.zeros(ml100k_loo.n_users + 1, ml100k_loo.n_items + 1)
-    scores[torch.as_tensor(q.users), torch.as_tensor(targets)] = 1.0
+    scores[torch.tensor(q.users), torch.tensor(targets)] = 1.0
     out = evaluate(scores, ml100k_loo, "test", ks=(1, 10))
     assert out["HR@1"] == 1.0 and out["NDCG@10"] == 1.0 and out["AUC"] == 1.0
 
@@ -95,9 +95,9 @@ def test_evaluate_equals_the_individual_metric_functions():
     dist = cosine_distance(rng.normal(size=(split.n_items + 1, 4)))
     out = evaluate(scores, split, "test", ks=(2, 5), item_counts=counts, distance=dist)
     q, targets = eval_queries(split, "test")
-    s = scores[torch.as_tensor(q.users)]
+    s = scores[torch.tensor(q.users)]
     seen = seen_mask(q, s.shape[1])
-    t = torch.as_tensor(targets)
+    t = torch.tensor(targets)
     expected = M.rank_metrics(M.target_ranks(s, t, seen), ks=(2, 5))
     expected["AUC"] = M.auc(s, t, seen)
     for k in (2, 5):

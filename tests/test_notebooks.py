@@ -1,7 +1,9 @@
-"""Every chapter notebook: its structure, and a smoke run with papermill whose recorded values are checked.
+"""Every chapter notebook: its structure, its committed records, and a smoke run with papermill.
 
-Each chapter ``chapters/<stem>.ipynb`` has ``tests/notebook_checks/ch<prefix>.py`` with
-``check(records)``, asserting values a wrong implementation would not produce.
+Each chapter ``chapters/<stem>.ipynb`` has ``tests/notebook_checks/ch<prefix>.py`` with ``check(records)``,
+asserting values a wrong implementation would not produce. The check runs twice: on the records the committed
+notebook holds (its default-parameter run, so the branches for full runs are exercised and the numbers the
+prose quotes are guarded) and on a fresh smoke run.
 """
 from __future__ import annotations
 
@@ -47,6 +49,16 @@ def test_structure(nb):
     assert any(c["cell_type"] == "code" and c.get("outputs") for c in cells), "committed without outputs"
     md = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown").lower()
     assert "summary" in md and "exercise" in md
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=IDS)
+def test_committed_records(nb):
+    """The chapter's check on what its committed default run recorded (no execution)."""
+    checks = importlib.import_module(f"notebook_checks.ch{chapter_key(nb)}")
+    records = book.read_records(nb)
+    assert records, "the committed notebook holds no records: execute it with `make chapter`"
+    assert records.get("smoke") is not True, "the committed outputs come from a smoke run; run `make chapter`"
+    checks.check(records)
 
 
 @pytest.mark.notebook

@@ -61,3 +61,18 @@ def test_user_sequences_ordered():
     seq = prep.user_sequences(df)
     assert seq.loc[1, "items"].tolist() == [1, 2, 3] and seq.loc[1, "timestamps"].tolist() == [10, 10, 30]
     assert seq.loc[2, "items"].tolist() == [9]
+
+
+def test_time_order_is_stable_and_encode_ids_reuses_given_maps():
+    df = pd.DataFrame({"user": ["b", "a", "b", "a"], "item": [30, 10, 20, 10], "timestamp": [5, 7, 5, 1]})
+    assert prep.time_order(df).index.tolist() == [3, 1, 0, 2]  # user a, then b; b's tie at 5 keeps row order
+    assert prep.time_order(df, by_user=False).index.tolist() == [3, 0, 2, 1]
+    enc, users, items = prep.encode_ids(df)
+    assert enc["user"].tolist() == [2, 1, 2, 1] and enc["item"].tolist() == [3, 1, 2, 1] and len(items) == 3
+    other = pd.DataFrame({"user": ["a"], "item": [20], "timestamp": [9]})
+    again, same_users, _ = prep.encode_ids(other, users, items)
+    assert same_users is users and again["item"].tolist() == [2]
+    with pytest.raises(DataError, match="not in the map"):
+        prep.encode_ids(other.assign(item=99), users, items)
+    with pytest.raises(DataError, match="NaN or non-numeric timestamp"):
+        prep.check_timestamps(df.assign(timestamp=["x", 1, 2, 3]))

@@ -137,6 +137,23 @@ def test_decayed_counter_rejects_time_going_backwards():
     assert counter.value("never-seen") == 0.0 and len(counter) == 2 and "a" in counter
 
 
+def test_decayed_vector_equals_the_counter_and_the_batch_window():
+    df = _random_log(n=200, n_items=5, seed=3)
+    vec, counter = w.DecayedVector(5, 60.0), w.DecayedCounter(60.0)  # many half-lives: rescaled on the way
+    for item, t in zip(df["item"], df["timestamp"]):
+        vec.add(int(item), t, 2.0)
+        counter.update(int(item), t, weight=2.0)
+    now = int(df["timestamp"].max()) + 30
+    np.testing.assert_allclose(vec.values(now), 2.0 * w.decayed_popularity(df, now, 60.0, n_items=5), rtol=1e-12)
+    np.testing.assert_allclose(vec.values(now)[1:], [counter.value(i, now) for i in range(1, 6)], rtol=1e-12)
+    assert vec.t0 > df["timestamp"].min()
+    far = vec.values(now + 10**9)  # underflow: proportional to the counts, the largest 1
+    assert far.max() == 1.0 and np.argmax(far) == np.argmax(vec.values(now))
+    assert w.DecayedVector(3, 1.0).values(0).tolist() == [0, 0, 0, 0]
+    with pytest.raises(ValueError, match="half_life_seconds"):
+        w.DecayedVector(3, 0)
+
+
 # ----------------------------------------------------------------------------- bad inputs
 @pytest.mark.parametrize("call, message", [
     (lambda: w.decay_weights([1.0, -5.0], HL), "leak the future"),

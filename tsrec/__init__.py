@@ -1,8 +1,8 @@
 """tsrec: the shared package of the book's chapter notebooks.
 
-Modules, each with one job: ``config`` (seeds, device, paths), ``data`` (loaders, fetch),
-``prep`` (cleaning, features, ids, splits), ``metrics`` and ``evaluate``, ``timeseries`` and
-``windows``, ``models``, ``train``, ``llm``, ``stream``, ``serve``, ``book`` (notebook records).
+From the bottom layer up (each imports only from the layers before it): ``config`` and ``times``; ``data``;
+``prep`` and ``splits``; ``queries``; ``metrics``; ``timeseries`` and ``windows``; ``evaluate``; ``models``;
+``training``; ``analysis``; ``llm``; ``online``; ``serve``; and ``book``, ``plots``, ``exercises``, ``cli``.
 """
 from tsrec.config import cache_home, data_home, device, seed_everything, set_threads
 

@@ -14,6 +14,7 @@ from tsrec.data import INTERACTION_COLUMNS, DataError, require_columns
 from tsrec.prep import IdMap, check_timestamps, encode_ids, time_order
 from tsrec.times import to_seconds
 
+
 @dataclass
 class Split:
     """A train/validation/test split of id-encoded interactions (ids 1..n_users, 1..n_items)."""

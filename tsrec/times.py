@@ -13,7 +13,7 @@ import pandas as pd
 
 __all__ = [
     "MINUTE", "HOUR", "DAY", "WEEK", "YEAR", "EPOCH_WEEKDAY", "EPOCH_1990", "TimeLike",
-    "to_seconds", "to_unix_seconds", "seconds_array", "window_seconds", "calendar_step", "floor_to",
+    "to_seconds", "to_unix_seconds", "datetimes_to_seconds", "window_seconds", "calendar_step", "floor_to",
 ]
 
 MINUTE = 60
@@ -53,22 +53,14 @@ def to_unix_seconds(values: pd.Series) -> pd.Series:
     return ((ts - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1)).astype("int64")
 
 
-def seconds_array(timestamps, name: str = "timestamps") -> np.ndarray:
-    """A 1-D array of times as float seconds: numbers as they are, datetime64 since the epoch; NaN/NaT raise."""
-    t = np.asarray(timestamps)
-    if t.ndim != 1:
-        raise ValueError(f"{name} must be 1-D, got shape {t.shape}")
-    if np.issubdtype(t.dtype, np.datetime64):
-        if np.isnat(t).any():
-            raise ValueError(f"{name} contain NaT (first at index {int(np.argmax(np.isnat(t)))})")
-        return t.astype("datetime64[ns]").astype(np.int64) / 1e9
-    try:
-        out = t.astype(np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be numeric: {exc}") from None
-    if np.isnan(out).any():
-        raise ValueError(f"{name} contains NaN (first at index {int(np.argmax(np.isnan(out)))})")
-    return out
+def datetimes_to_seconds(values, name: str = "timestamps") -> np.ndarray:
+    """A 1-D datetime64 array as float seconds since the epoch (NaT raises)."""
+    t = np.asarray(values)
+    if t.ndim != 1 or not np.issubdtype(t.dtype, np.datetime64):
+        raise ValueError(f"{name} must be a 1-D array of datetime64, got dtype {t.dtype} and shape {t.shape}")
+    if np.isnat(t).any():
+        raise ValueError(f"{name} contain NaT (first at index {int(np.argmax(np.isnat(t)))})")
+    return t.astype("datetime64[ns]").astype(np.int64) / 1e9
 
 
 def calendar_step(freq: str) -> tuple[int, int]:

@@ -12,8 +12,8 @@ from collections.abc import Hashable
 import numpy as np
 import pandas as pd
 
-from tsrec.timeseries import check_frame, check_positive, check_positive_int, utc_index, whole_seconds
 from tsrec.times import TimeLike, calendar_step, floor_to, to_seconds, window_seconds
+from tsrec.timeseries import check_frame, check_positive, check_positive_int, utc_index, whole_seconds
 
 __all__ = [
     "tumbling_counts", "sliding_counts", "decay_weights", "decayed_popularity",

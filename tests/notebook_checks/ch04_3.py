@@ -11,13 +11,14 @@ def check(records):
     # the streams: every event, in time order with ties in file-row order; replay is fast, scaled replay sleeps
     assert records["ml_stream_events"] == 100_000 and records["ls_stream_events"] == 100_004
     assert records["ml_stream_ordered_stable"] is True
-    assert records["replay_events_per_s"] > 20_000
-    assert 0.95 < records["scaled_replay_wall_over_expected"] < 5
+    # scaled real time sleeps once per positive gap, gap / speed each (capped): exactly the schedule computed by hand
+    n_sleeps, n_gaps = records["scaled_replay_sleeps"]
+    assert n_sleeps == n_gaps > 0
+    assert abs(records["scaled_replay_sleep_over_expected"] - 1.0) < 1e-9
 
     # windowed features kept per event equal the batch computation of tsrec.windows at every checkpoint
     assert records["stream_window_max_abs_diff"] == 0
     assert records["stream_decay_max_rel_diff"] < 1e-9
-    assert 0 < records["state_update_us_per_event"] < 1000
 
     # ML-100K, prequential: per-event item-kNN beats the one fitted at the start; an hour/day half-life loses
     ml = _named(records, "ml_ndcg10")
@@ -49,11 +50,7 @@ def check(records):
     assert records["ls_new_item_ndcg[OnlineItemKNN]"] > 0.01
     assert records["ls_old_item_ndcg[OnlinePop h=365 d]"] > records["ls_old_item_ndcg[Static Popularity]"]
 
-    # latency of one request: all within a real-time budget; a kept-up-to-date vector is the cheapest
+    # latency of one request was measured for every kind of learner (speeds are compared in benchmarks/, never here)
     p50 = _named(records, "latency_p50_ms")
-    p99 = _named(records, "latency_p99_ms")
-    assert all(0 < v < 100 for v in p50.values()) and all(p99[k] >= p50[k] for k in p50)
-    assert p50["OnlinePop h=365 d"] < p50["OnlineItemKNN"]
-    if "Static SASRec" in p50:
-        assert p50["OnlinePop h=365 d"] < p50["Static SASRec"]
-    assert records["adwin_points_total"] >= 0
+    assert {"Static Popularity", "OnlinePop h=365 d", "OnlineItemKNN"} <= set(p50) and set(p50) == set(
+        _named(records, "latency_p99_ms"))

@@ -5,10 +5,21 @@
 touch the network.
 """
 from tsrec.data.loaders import (
-    LOADERS, load, load_complete_journey, load_movielens_100k, load_movielens_latest_small, load_social_posts,
+    LOADERS,
+    load,
+    load_complete_journey,
+    load_movielens_100k,
+    load_movielens_latest_small,
+    load_social_posts,
 )
 from tsrec.data.schema import (
-    INTERACTION_COLUMNS, ChecksumError, DataError, Dataset, MissingDataError, read_frame, read_interactions_csv,
+    INTERACTION_COLUMNS,
+    ChecksumError,
+    DataError,
+    Dataset,
+    MissingDataError,
+    read_frame,
+    read_interactions_csv,
     require_columns,
 )
 from tsrec.data.sources import SOURCES, dataset_dir, fetch, sha256, verify

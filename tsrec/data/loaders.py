@@ -12,6 +12,7 @@ from tsrec.data.sources import SOURCES, verify
 from tsrec.data.synthetic import synthetic
 from tsrec.times import to_unix_seconds
 
+
 def _read_atomic(path: Path, expected: list[str]) -> pd.DataFrame:
     """Read a RecBole atomic file (tab separated, header 'name:type'), with a clear error if malformed."""
     try:

@@ -62,7 +62,8 @@ def read_frame(data: pd.DataFrame | str | Path) -> pd.DataFrame:
     path = Path(data)
     if not path.exists():
         raise MissingDataError(f"{path} does not exist")
-    suffix = "".join(path.suffixes[-2:]).lower() if path.suffix.lower() in (".gz", ".xz", ".zip") else path.suffix.lower()
+    compressed = path.suffix.lower() in (".gz", ".xz", ".zip")
+    suffix = "".join(path.suffixes[-2:]).lower() if compressed else path.suffix.lower()
     try:
         if suffix.startswith(".csv"):
             return pd.read_csv(path)

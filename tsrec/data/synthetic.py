@@ -7,6 +7,7 @@ import pandas as pd
 from tsrec.data.schema import Dataset
 from tsrec.times import DAY, HOUR
 
+
 def synthetic(n_users: int = 60, n_items: int = 40, days: int = 56, events_per_user: int = 40,
               seed: int = 0, start: str = "2024-01-01") -> Dataset:
     """Seeded synthetic interactions with planted, known temporal effects (always labelled synthetic).
@@ -18,13 +19,16 @@ def synthetic(n_users: int = 60, n_items: int = 40, days: int = 56, events_per_u
     rng = np.random.default_rng(seed)
     t0 = int(pd.Timestamp(start, tz="UTC").timestamp())
     day_w = np.array([1, 1, 1, 1, 1, 2, 2], float)            # Monday..Sunday
-    hour_w = np.ones(24); hour_w[18:23] = 4.0; hour_w[0:7] = 0.2
+    hour_w = np.ones(24)
+    hour_w[18:23] = 4.0
+    hour_w[0:7] = 0.2
     launch = np.sort(rng.integers(0, days - 7, n_items))
     half_life = 7.0
     base = rng.gamma(1.0, 1.0, n_items) + 0.1
     repeat_period, repeaters = 7, rng.choice(n_users, n_users // 3, replace=False)
     dates = pd.date_range(start, periods=days, freq="D", tz="UTC")
-    p_day = day_w[dates.day_of_week]; p_day /= p_day.sum()
+    p_day = day_w[dates.day_of_week]
+    p_day /= p_day.sum()
     rows = []
     for u in range(n_users):
         d = np.sort(rng.choice(days, events_per_user, p=p_day))
@@ -52,5 +56,6 @@ def synthetic(n_users: int = 60, n_items: int = 40, days: int = 56, events_per_u
                           "genres": ["|".join(rng.choice(genres, 2, replace=False)) for _ in range(n_items)],
                           "launch_day": launch})
     info = {"synthetic": True, "start": t0, "day_weights": day_w, "hour_weights": hour_w, "launch_day": launch,
-            "half_life_days": half_life, "repeat_period_days": repeat_period, "repeaters": np.sort(repeaters) + 1, "favourites": favourites}
+            "half_life_days": half_life, "repeat_period_days": repeat_period, "repeaters": np.sort(repeaters) + 1,
+            "favourites": favourites}
     return Dataset("synthetic", inter, items, None, info=info)

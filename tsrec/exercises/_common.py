@@ -1,7 +1,6 @@
 """Helpers shared by the per-chapter exercise checks."""
 from __future__ import annotations
 
-
 import numpy as np
 
 

@@ -26,7 +26,8 @@ def ch04_2a_receptive_field(answer: int, kernel: int = 3, dilations: tuple[int, 
     model = NextItNet(10, kernel=kernel, dilations=tuple(dilations))
     expected = 1 + sum((m.kernel_size[0] - 1) * m.dilation[0] for m in model.modules() if isinstance(m, nn.Conv1d))
     return _report(_close(answer, expected, tol=0.5),
-                   "a causal convolution with kernel k and dilation d reaches (k - 1) * d steps further back; add them up, plus 1")
+                   "a causal convolution with kernel k and dilation d reaches (k - 1) * d steps further back; "
+                   "add them up, plus 1")
 
 
 def ch04_2a_tisasrec_bucket(answer: int, times: tuple[int, ...] = (0, 60, 60, 600), i: int = 3, j: int = 0,
@@ -40,7 +41,8 @@ def ch04_2a_tisasrec_bucket(answer: int, times: tuple[int, ...] = (0, 60, 60, 60
     t = torch.tensor([list(times)], dtype=torch.long)
     expected = int(model.interval_buckets(t, torch.ones_like(t, dtype=torch.bool))[0, i, j])
     return _report(_close(answer, expected, tol=0.5),
-                   "unit r_u = the smallest non-zero gap among events 0..i; r_ij = min(floor(|t_i - t_j| / r_u), max_interval)")
+                   "unit r_u = the smallest non-zero gap among events 0..i; "
+                   "r_ij = min(floor(|t_i - t_j| / r_u), max_interval)")
 
 
 def ch04_2a_log_bucket(answer: int, gap_seconds: float = 3600.0) -> bool:

@@ -12,7 +12,8 @@ def chB_sasrec_parameters(answer: int, n_items: int = 1682, max_len: int = 50, h
 
     expected = sum(p.numel() for p in SASRec(n_items, max_len=max_len, hidden=hidden).parameters())
     return _report(_close(answer, expected, tol=0.5),
-                   "build tsrec.models.sequential.SASRec(1682, max_len=50, hidden=64) and sum p.numel() over parameters()")
+                   "build tsrec.models.sequential.SASRec(1682, max_len=50, hidden=64) and sum p.numel() over "
+                   "parameters()")
 
 
 def chB_status_code(answer: int) -> bool:
@@ -35,10 +36,12 @@ def chB_status_code(answer: int) -> bool:
             expected = client.post("/events", json={"user": 1, "item": 10,
                                                     "timestamp": int(time.time() * 1000)}).status_code
     return _report(_close(answer, expected, tol=0.5),
-                   "the request is well-formed JSON but its content cannot be used: see the table of bad requests in B.3")
+                   "the request is well-formed JSON but its content cannot be used: see the table of bad requests "
+                   "in B.3")
 
 
-def chB_percentile(answer: float, latencies=(3.1, 2.9, 3.4, 12.0, 3.0, 2.8, 3.3, 41.5, 3.2, 3.1), q: float = 90) -> bool:
+def chB_percentile(answer: float, latencies=(3.1, 2.9, 3.4, 12.0, 3.0, 2.8, 3.3, 41.5, 3.2, 3.1),
+                   q: float = 90) -> bool:
     """Ex. B.3: the q-th percentile of the latencies (numpy's default linear interpolation)."""
     expected = float(np.percentile(np.asarray(latencies, dtype=float), q))
     return _report(_close(answer, expected, tol=1e-6),

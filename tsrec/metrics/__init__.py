@@ -4,10 +4,23 @@
 (coverage, novelty, diversity), ``sensitivity`` (TS), ``intervals`` (mean and cluster-robust CIs), ``inputs``
 (the checks behind every clear error).
 """
-from tsrec.metrics.beyond import Distance, catalog_coverage, cosine_distance, intra_list_diversity, jaccard_distance, novelty
+from tsrec.metrics.beyond import (
+    Distance,
+    catalog_coverage,
+    cosine_distance,
+    intra_list_diversity,
+    jaccard_distance,
+    novelty,
+)
 from tsrec.metrics.intervals import clustered_mean_ci, mean_ci
 from tsrec.metrics.ranking import (
-    TIE_POLICIES, auc, per_user_rank_metrics, precision_recall_ndcg, rank_metrics, ranks_and_auc, target_ranks,
+    TIE_POLICIES,
+    auc,
+    per_user_rank_metrics,
+    precision_recall_ndcg,
+    rank_metrics,
+    ranks_and_auc,
+    target_ranks,
     topk_items,
 )
 from tsrec.metrics.rating import mae, rmse

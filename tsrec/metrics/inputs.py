@@ -11,6 +11,7 @@ from typing import Any, Iterable
 import numpy as np
 import torch
 
+
 def as_scores(scores: Any) -> torch.Tensor:
     """Scores as a 2-D float tensor ``[B, n_items + 1]`` without NaN among items 1..n (padding ignored)."""
     s = scores.detach() if isinstance(scores, torch.Tensor) else torch.as_tensor(np.asarray(scores))

@@ -7,9 +7,15 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from tsrec.metrics.inputs import float_1d
-from tsrec.times import seconds_array
+from tsrec.times import datetimes_to_seconds
 
 _ZERO_POLICIES = ("skip", "floor", "error")
+
+
+def _times(timestamps: Any) -> np.ndarray:
+    """Timestamps as float seconds: numbers as they are, datetime64 since the epoch."""
+    t = np.asarray(timestamps)
+    return datetimes_to_seconds(t) if np.issubdtype(t.dtype, np.datetime64) else float_1d(t, "timestamps")
 
 
 def _ts_terms(dr: np.ndarray, dt: np.ndarray, zero_interval: str, min_interval: float,
@@ -48,7 +54,7 @@ def time_sensitivity(scores: Any, timestamps: Any, zero_interval: str = "skip",
     """
     _check_ts_options(zero_interval, min_interval, unit)
     r = float_1d(scores, "scores")
-    t = seconds_array(timestamps)
+    t = _times(timestamps)
     if r.size != t.size:
         raise ValueError(f"scores has {r.size} values but timestamps has {t.size}")
     if r.size < 2:
@@ -83,7 +89,7 @@ def time_sensitivity_grouped(df: Any, key: str | Sequence[str], score_col: str, 
         raise ValueError(f"column {time_col!r} contains NaN/NaT (first at index {df.index[df[time_col].isna()][0]!r})")
     d = df.sort_values([*keys, time_col], kind="mergesort")
     r = float_1d(d[score_col].to_numpy(), f"column {score_col!r}")
-    t = seconds_array(d[time_col].to_numpy())
+    t = _times(d[time_col].to_numpy())
     kv = d[keys].to_numpy()
     same = (kv[1:] == kv[:-1]).all(1)  # pair (i-1, i) lies inside one group
     dr, dt = np.abs(np.diff(r))[same], (np.diff(t) / unit)[same]

@@ -23,7 +23,7 @@ from tsrec.data import require_columns
 from tsrec.metrics import topk_items
 from tsrec.queries import QueryBatch, seen_mask
 
-__all__ = ["Scorer", "Recommender", "check_interactions", "check_batch_users", "check_fitted"]
+__all__ = ["Scorer", "Recommender", "score_numpy", "check_interactions", "check_batch_users", "check_fitted"]
 
 
 class Scorer(ABC):
@@ -56,6 +56,12 @@ class Recommender(Scorer):
         """Learn from ``train`` (user, item, timestamp[, rating]) with user ids 1..n_users, items 1..n_items."""
 
 
+def score_numpy(model: Scorer, batch: QueryBatch) -> np.ndarray:
+    """``model.score(batch)`` as float64 numpy [B, n_items + 1], without autograd (online learners, the service)."""
+    with torch.inference_mode():
+        return torch.as_tensor(model.score(batch)).double().cpu().numpy()
+
+
 # ----------------------------------------------------------------------------- shared input checks
 def check_interactions(train: pd.DataFrame, n_users: int, n_items: int, rating: bool = False,
                        what: str = "train") -> None:
@@ -73,7 +79,8 @@ def check_interactions(train: pd.DataFrame, n_users: int, n_items: int, rating: 
     for col, n in (("user", n_users), ("item", n_items)):
         v = pd.to_numeric(train[col], errors="coerce")
         if v.isna().any():
-            raise ValueError(f"{what}[{col!r}] has missing or non-numeric ids; encode ids first (tsrec.prep.encode_ids)")
+            raise ValueError(f"{what}[{col!r}] has missing or non-numeric ids; "
+                             f"encode ids first (tsrec.prep.encode_ids)")
         if (v < 1).any() or (v > n).any() or not (v == np.floor(v)).all():
             raise ValueError(f"{what}[{col!r}] must hold encoded ids 1..{n} (0 is padding), got range "
                              f"{v.min()}..{v.max()}; encode ids with tsrec.prep and pass the matching n_{col}s")

@@ -69,7 +69,8 @@ class ContentKNN(Recommender):
     name = "ContentKNN"
 
     def __init__(self, item_features: np.ndarray | torch.Tensor, time_decay_half_life: float | None = None) -> None:
-        f = item_features.detach().cpu().numpy() if isinstance(item_features, torch.Tensor) else np.asarray(item_features)
+        f = (item_features.detach().cpu().numpy() if isinstance(item_features, torch.Tensor)
+             else np.asarray(item_features))
         if f.ndim != 2 or f.shape[0] < 2:
             raise ValueError(f"item_features must be 2-D [n_items + 1, d] (row 0 = padding), got shape {f.shape}")
         f = f.astype(np.float64)
@@ -139,7 +140,8 @@ class Hybrid(Recommender):
         return self
 
     def _normalise(self, s: torch.Tensor, cand: torch.Tensor) -> torch.Tensor:
-        """Scores scaled by statistics over each row's finite candidate scores; non-finite scores become the row's lowest."""
+        """Scores scaled by statistics over each row's finite candidate scores; non-finite scores become the
+        row's lowest."""
         s = s.double()
         c = cand & torch.isfinite(s)
         lo = torch.where(c, s, torch.inf).amin(1, keepdim=True)

@@ -2,9 +2,10 @@
 
 Each item is one token of a private vocabulary; the model reads a user's history as a token sequence and
 the next item is its next token (``tsrec.training`` trains it). With ``time_tokens=True`` a token for the
-(log-bucketed) gap before each event is interleaved — ``[BOS, i1, g2, i2, ..., gn, in, g_now]`` — so the model also reads how long ago
-things happened and when the request comes. Scores for ``tsrec.evaluate`` are the next-token logits over
-the item tokens; ``recommend_beam`` decodes with constrained beam search (only valid, unseen item tokens).
+(log-bucketed) gap before each event is interleaved — ``[BOS, i1, g2, i2, ..., gn, in, g_now]`` — so the model
+also reads how long ago things happened and when the request comes. Scores for ``tsrec.evaluate`` are the
+next-token logits over the item tokens; ``recommend_beam`` decodes with constrained beam search (only valid,
+unseen item tokens).
 
 Item token ids are a random permutation, not the item ids in order: with item ids written as text for a
 pretrained tokenizer (P5), consecutive ids share sub-tokens and leak neighbourhood (Rua et al. 2023); with

@@ -50,7 +50,8 @@ def history_matrix(batch: QueryBatch, n_cols: int, half_life: float | None = Non
     if half_life is None:
         w = (t <= now).astype(np.float64)
     else:
-        w = np.where(t <= now, 0.5 ** (np.maximum(now - t, 0.0) / float(half_life)), 0.0)  # no overflow for future events
+        # no overflow for future events
+        w = np.where(t <= now, 0.5 ** (np.maximum(now - t, 0.0) / float(half_life)), 0.0)
     np.maximum.at(H, (rows, cols), w)
     H[:, 0] = 0.0
     return H

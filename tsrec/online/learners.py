@@ -15,7 +15,7 @@ import torch
 
 from tsrec.data import require_columns
 from tsrec.metrics import topk_items
-from tsrec.models.base import Recommender, Scorer
+from tsrec.models.base import Recommender, Scorer, score_numpy
 from tsrec.online.events import Event
 from tsrec.online.state import StreamState
 from tsrec.times import DAY, WEEK
@@ -226,9 +226,7 @@ class Static(OnlineLearner):
         self.name = f"Static({getattr(model, 'name', type(model).__name__)})"
 
     def score_many(self, users: Iterable[Hashable], now: Iterable[float]) -> np.ndarray:
-        with torch.inference_mode():
-            s = self.model.score(self.state.query(users, now))
-        return torch.as_tensor(s).double().cpu().numpy()
+        return score_numpy(self.model, self.state.query(users, now))
 
     def __repr__(self) -> str:
         return f"Static({self.model!r})"
@@ -289,9 +287,7 @@ class PeriodicRetrain(OnlineLearner):
         users, now = list(users), list(now)
         if self.model is None:
             return np.zeros((len(users), self.n_items + 1))
-        with torch.inference_mode():
-            s = self.model.score(self.state.query(users, now))
-        return torch.as_tensor(s).double().cpu().numpy()
+        return score_numpy(self.model, self.state.query(users, now))
 
 
 class RiverMF(OnlineLearner):

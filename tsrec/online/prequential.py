@@ -59,7 +59,8 @@ def prequential(stream: EventSource | pd.DataFrame | str | Path | Iterable[Event
     never leaks, but a prediction then misses the batch's earlier events). Torch learners score one
     query at a time: run them with ``torch.set_num_threads(1)``.
     """
-    k, every, batch_size = (_check_positive_int(v, n) for v, n in ((k, "k"), (every, "every"), (batch_size, "batch_size")))
+    k, every, batch_size = (_check_positive_int(v, n)
+                            for v, n in ((k, "k"), (every, "every"), (batch_size, "batch_size")))
     events = as_events(stream)
     lo, hi = time_bound(start), time_bound(end)
     seen: dict[Hashable, set] = {}

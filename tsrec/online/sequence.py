@@ -10,6 +10,7 @@ from collections.abc import Callable, Hashable, Iterable
 import numpy as np
 import torch
 
+from tsrec.models.base import score_numpy
 from tsrec.models.sequential import DEFAULT_NEGATIVES, SeqInput, SequentialRecommender, sequence_loss
 from tsrec.online.events import Event
 from tsrec.online.learners import OnlineLearner
@@ -101,5 +102,4 @@ class OnlineSequenceModel(OnlineLearner):
         return self.last_loss
 
     def score_many(self, users: Iterable[Hashable], now: Iterable[float]) -> np.ndarray:
-        s = self.model.score(self.state.query(users, now))
-        return torch.as_tensor(s).double().cpu().numpy()
+        return score_numpy(self.model, self.state.query(users, now))

@@ -6,9 +6,9 @@ from collections.abc import Hashable, Iterable
 
 import numpy as np
 
+from tsrec import times
 from tsrec.online.events import Event
 from tsrec.queries import QueryBatch
-from tsrec import times
 from tsrec.windows import DecayedCounter
 
 __all__ = ["StreamState"]

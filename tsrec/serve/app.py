@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, Stric
 
 from tsrec.data import require_columns
 from tsrec.metrics import topk_items
-from tsrec.models.base import Scorer
+from tsrec.models.base import Scorer, score_numpy
 from tsrec.models.sequential import SeqInput, SequentialRecommender
 from tsrec.queries import QueryBatch
 from tsrec.serve.log import EventLog
@@ -72,11 +72,7 @@ def scorer(model: Scorer) -> Callable[[QueryBatch], np.ndarray]:
 
         return score_seq
 
-    def score(batch: QueryBatch) -> np.ndarray:
-        with torch.inference_mode():
-            return torch.as_tensor(model.score(batch)).double().cpu().numpy()
-
-    return score
+    return lambda batch: score_numpy(model, batch)
 
 
 class Service:

@@ -87,7 +87,7 @@ def plain_ids(values: np.ndarray) -> list:
 
 def save_model(model: Scorer, path: str | Path, item_map: IdMap, user_map: IdMap | None = None,
                item_counts: np.ndarray | None = None, info: dict | None = None) -> Path:
-    """Save a model with its id maps: sequence models as a ``tsrec.train`` checkpoint (ids in its ``extra``),
+    """Save a model with its id maps: sequence models as a ``tsrec.training`` checkpoint (ids in its ``extra``),
     any other Recommender as a pickle (load only files you made yourself: pickle runs code)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -111,7 +111,7 @@ def _from_extra(model: Scorer, extra: dict, path: Path) -> ServedModel:
 
 
 def load_model(path: str | Path, device: str | None = "cpu") -> ServedModel:
-    """Load what ``save_model`` wrote (or a ``tsrec.train`` checkpoint whose extra holds ``item_ids``)."""
+    """Load what ``save_model`` wrote (or a ``tsrec.training`` checkpoint whose extra holds ``item_ids``)."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path} does not exist: train one with `tsrec train --out {path}`")

@@ -13,6 +13,7 @@ import pandas as pd
 import torch
 from torch import nn
 
+from tsrec.config import seed_everything
 from tsrec.data import require_columns
 from tsrec.evaluate import validator
 from tsrec.models.base import Recommender
@@ -82,6 +83,9 @@ class Trained(Recommender):
         return getattr(self.model, "name", "trained")
 
     def fit(self, train_log: pd.DataFrame, n_users: int, n_items: int) -> Trained:
+        # the initial weights of most torch models come from the global generator: seed it with the run's
+        # seed before building, so that two fits with the same seed give the same model
+        seed_everything(self.overrides.get("seed", (self.config or TrainConfig()).seed))
         self.model, self.n_items = self.build(n_users, n_items), int(n_items)
         self.result = train(self.model, train_log, self.config, **{"progress": False, **self.overrides})
         return self

@@ -1,8 +1,8 @@
 """How each torch model family is fed to the one training loop: its batches, its loss and its defaults.
 
 Sequence models train every position of every user's window at once (each user's last ``max_len + 1``
-events, inputs 0..n-2, targets 1..n-1; RecBole instead makes one padded sample per prefix, 97,171 an epoch
-on ML-100K against our 943 windows); batches group users of similar length. The generative model does the
+events, inputs 0..n-2, targets 1..n-1; RecBole instead makes one padded sample per prefix, a hundred times as
+many samples, see benchmarks/speed_results.md); batches group users of similar length. The generative model does the
 same over item tokens. BPR-MF draws (user, seen item, unseen item) triples; the rating models minimise J.
 """
 from __future__ import annotations

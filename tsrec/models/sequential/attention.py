@@ -6,7 +6,12 @@ from torch import nn
 
 from tsrec.models.sequential.base import SeqInput, SequentialRecommender, _config
 from tsrec.models.sequential.layers import (
-    CausalSelfAttention, IntervalAttention, IntervalTerms, TransformerBlock, causal_attention_mask, positions,
+    CausalSelfAttention,
+    IntervalAttention,
+    IntervalTerms,
+    TransformerBlock,
+    causal_attention_mask,
+    positions,
 )
 from tsrec.models.sequential.time_encoding import make_time_encoding
 
@@ -25,7 +30,8 @@ class _SelfAttentive(SequentialRecommender):
         self.item_emb = nn.Embedding(self.n_items + 1, hidden, padding_idx=0)
         self.drop = nn.Dropout(dropout)
         self.blocks = nn.ModuleList(
-            TransformerBlock(self.attention_class(hidden, heads, config["attn_dropout"]), hidden, config["ffn_mult"], dropout)
+            TransformerBlock(self.attention_class(hidden, heads, config["attn_dropout"]), hidden, config["ffn_mult"],
+                             dropout)
             for _ in range(config["n_blocks"]))
         self.ln = nn.LayerNorm(hidden)
 
@@ -34,9 +40,8 @@ class SASRec(_SelfAttentive):
     """SASRec (Kang & McAuley 2018): causal transformer over item + learned position embeddings.
 
     Item embeddings are shared with the output layer; ``time_encoding`` (None, "calendar", "time2vec",
-    "time2vec_now", "log_interval"; see ``tsrec.models.time_encoding``) is added to the input. With the
-    defaults and ``tsrec.train``'s on ML-100K leave-one-out (seed 0): validation NDCG@10 0.113 (best of
-    63 epochs, 0.0756 passed at epoch 4), test NDCG@10 0.094 / HR@10 0.182.
+    "time2vec_now", "log_interval"; see ``tsrec.models.sequential.time_encoding``) is added to the input.
+    How it does against the baselines and RecBole: benchmarks/results.md and benchmarks/speed_results.md.
     """
 
     name = "SASRec"

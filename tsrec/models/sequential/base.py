@@ -63,7 +63,7 @@ class SequentialRecommender(nn.Module, Scorer):
     """Base class: scores all items from the last ``max_len`` events of each history (and the request time)."""
 
     name = "sequential"
-    default_loss = "ce"  # the loss tsrec.train uses unless told otherwise
+    default_loss = "ce"  # the loss tsrec.training uses unless told otherwise
     fit_epochs = 30  # epochs ``fit`` trains for, having no validation data for early stopping
 
     def __init__(self, config: dict):

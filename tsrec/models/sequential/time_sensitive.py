@@ -24,7 +24,7 @@ class TimeSensitiveModel(SequentialRecommender):
     projected to ``hidden_dim`` (which makes its ``hidden_dim * 2`` input meaningful); it outputs one logit
     per item (``output_dim = n_items + 1``) instead of one, and BCE contrasts the next item with sampled
     negatives (the text's labels are never defined); the time bucket is the event's hour of the week (the
-    text extracts day of week and hour of day); the undefined ``prepare_data`` helpers are ``tsrec.train``,
+    text extracts day of week and hour of day); the undefined ``prepare_data`` helpers are ``tsrec.training``,
     which trains every position of each sequence in mini-batches rather than one full batch per epoch.
     """
 

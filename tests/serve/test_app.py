@@ -1,4 +1,5 @@
-"""Tests of tsrec.serve against the REAL server: uvicorn in a subprocess on 127.0.0.1, spoken to over HTTP.
+"""Tests of tsrec.serve.app: the Service called directly, and the REAL server (``tsrec serve``: uvicorn in a
+subprocess on 127.0.0.1) spoken to over HTTP.
 
 Covers posting events, time-aware recommendations that change after a post, cold start, 4xx on bad
 input, and durability: after SIGKILL every acknowledged event is in the SQLite log and a restarted
@@ -18,13 +19,17 @@ from pathlib import Path
 
 import httpx
 import numpy as np
+import pandas as pd
 import pytest
+import torch
 
-from tsrec import data, prep
+from tsrec import data, splits
 from tsrec.models.knn import ItemKNN
-from tsrec.serve import load_model, save_model
+from tsrec.models.sequential import SASRec
+from tsrec.queries import QueryBatch
+from tsrec.serve import EventIn, EventLog, Rejected, Service, as_served, create_app, save_model, scorer
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _free_port() -> int:
@@ -70,14 +75,15 @@ class Server:
 def setup(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("serve")
     inter = data.synthetic().interactions
-    split = prep.leave_one_out(inter)
+    split = splits.leave_one_out(inter)
     model = ItemKNN(k_neighbors=20).fit(split.train, split.n_users, split.n_items)
     ckpt = save_model(model, tmp / "knn.pkl", split.item_map, split.user_map,
                       item_counts=np.bincount(split.train["item"], minlength=split.n_items + 1),
                       info={"data": "synthetic"})
     history = tmp / "history.csv"
     inter.to_csv(history, index=False)
-    return {"tmp": tmp, "checkpoint": ckpt, "history": history, "items": set(split.item_map.raw.tolist())}
+    return {"tmp": tmp, "checkpoint": ckpt, "history": history, "items": set(split.item_map.raw.tolist()),
+            "model": model, "item_map": split.item_map, "user_map": split.user_map, "frame": inter}
 
 
 @pytest.fixture(scope="module")
@@ -98,43 +104,65 @@ def _post(srv: Server, **event) -> httpx.Response:
     return httpx.post(f"{srv.url}/events", json=event, timeout=10)
 
 
-def test_model_round_trips_with_its_id_maps(setup):
-    served = load_model(setup["checkpoint"])
-    assert served.n_items == len(setup["items"]) and served.info["data"] == "synthetic"
-    assert served.user_map is not None and served.item_counts is not None
-
-
 def test_fast_sequence_scorer_equals_model_score():
-    import torch
-
-    from tsrec.models.base import QueryBatch
-    from tsrec.models.sequential import SASRec
-    from tsrec.serve import scorer
-
     torch.manual_seed(0)
     model = SASRec(30, max_len=8, hidden=16, n_blocks=1).eval()
     batch = QueryBatch(np.array([1, 2]), [np.array([3, 4, 5]), np.array([7])], [np.array([1, 2, 3]), np.array([5])],
                        np.array([10, 10]))
     fast, slow = scorer(model)(batch), model.score(batch).double().numpy()
     np.testing.assert_allclose(fast[:, 1:], slow[:, 1:], rtol=1e-6, atol=1e-6)
-    assert np.isneginf(fast[:, 0]).all()
+    assert np.isneginf(fast[:, 0]).all() and fast.dtype == np.float64
+    knn = ItemKNN().fit(pd.DataFrame({"user": [1, 1], "item": [1, 2], "timestamp": [0, 1]}), 2, 30)
+    np.testing.assert_array_equal(scorer(knn)(batch), knn.score(batch).double().numpy())
 
 
-def test_sequence_checkpoint_carries_its_id_maps(tmp_path):
-    import torch
+@pytest.fixture
+def service(setup, tmp_path):
+    served = as_served(setup["model"], setup["item_map"], setup["user_map"])
+    svc = Service(served, EventLog(tmp_path / "events.sqlite"), default_k=5, max_k=20, cold_window_seconds=7 * 86_400,
+                  clock="stream")
+    yield svc.load(setup["frame"])
+    svc.log.close()
 
-    from tsrec.models.base import QueryBatch
-    from tsrec.models.sequential import SASRec
 
-    torch.manual_seed(0)
-    model = SASRec(4, max_len=4, hidden=8, n_blocks=1).eval()
-    items, users = prep.IdMap.fit([10, 20, 30, 40]), prep.IdMap.fit([7, 8])
-    path = save_model(model, tmp_path / "sas.pt", items, users, info={"data": "toy"})
-    served = load_model(path)
-    assert served.item_map.raw.tolist() == [10, 20, 30, 40] and served.user_map.raw.tolist() == [7, 8]
-    assert served.item_index(30) == 3 and served.item_index(99) == 0 and served.info == {"data": "toy"}
-    batch = QueryBatch(np.array([1]), [np.array([1, 2])], [np.array([1, 2])], np.array([3]))
-    torch.testing.assert_close(served.model.score(batch), model.score(batch))
+def test_service_recommends_unseen_items_and_follows_posted_events(service, setup):
+    user = int(setup["frame"]["user"].iloc[0])
+    seen = set(setup["frame"].loc[setup["frame"]["user"] == user, "item"])
+    before = service.recommend(user, k=5)
+    assert len(before["items"]) == 5 and not set(before["items"]) & seen and not before["cold_start"]
+    n_events = int((setup["frame"]["user"] == user).sum())
+    assert before["scores"] == sorted(before["scores"], reverse=True) and before["history"] == n_events
+    assert before["now"] == service.state.latest  # the stream clock: the newest event's time
+    out = service.post_event(EventIn(user=user, item=before["items"][0], timestamp=int(before["now"])))
+    assert out["seq"] == 1 and len(service.log) == 1
+    after = service.recommend(user, k=5)
+    assert before["items"][0] not in after["items"] and after["history"] == before["history"] + 1
+    cold = service.recommend("somebody-new", k=3)
+    assert cold["cold_start"] and len(cold["items"]) == 3 and cold["history"] == 0
+    assert service.health()["events"] == len(setup["frame"]) + 1
+    m = service.metrics()
+    assert m["events_accepted"] == 1 and m["history_loaded"] == len(setup["frame"]) and m["log_commits"] == 1
+
+
+def test_service_rejects_what_it_cannot_use(service):
+    with pytest.raises(Rejected, match="unknown item"):
+        service.post_event(EventIn(user=1, item=999_999))
+    with pytest.raises(Rejected, match="milliseconds"):
+        service.post_event(EventIn(user=1, item=3, timestamp=time.time() * 1000))
+    with pytest.raises(Rejected, match="finite"):
+        service.post_event(EventIn(user=1, item=3, timestamp=-1))
+    with pytest.raises(Rejected, match="256"):
+        service.post_event(EventIn(user="x" * 300, item=3))
+    assert len(service.log) == 0
+
+
+def test_create_app_exposes_the_service(setup, tmp_path):
+    app = create_app(setup["model"], setup["item_map"], setup["user_map"], db_path=tmp_path / "e.sqlite",
+                     history=setup["frame"], clock="stream")
+    svc = app.state.tsrec["service"]
+    assert isinstance(svc, Service) and svc.counters["history_loaded"] == len(setup["frame"])
+    assert {r.path for r in app.routes} >= {"/events", "/users/{user}/recommendations", "/health", "/metrics"}
+    svc.log.close()
 
 
 def test_health_and_history_loaded(server, setup):
@@ -196,7 +224,7 @@ def test_metrics_count_requests_and_latency(server):
     m = httpx.get(server.url + "/metrics", timeout=5).json()
     assert m["events_accepted"] >= 2 and m["events_rejected"] >= 8 and m["cold_start"] >= 1
     lat = m["latency"]["recommendations"]
-    assert lat["count"] >= 3 and 0 < lat["p50_ms"] <= lat["p99_ms"]
+    assert lat["count"] == m["recommendations"] >= 3 and {"p50_ms", "p90_ms", "p99_ms", "max_ms"} <= set(lat)
 
 
 def test_sigkill_loses_no_acknowledged_event_and_replay_rebuilds_state(server, setup):
