@@ -21,7 +21,6 @@ CH ?= 01
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export HF_HUB_DISABLE_TELEMETRY := 1
-export MPLBACKEND := Agg
 export PYTHONHASHSEED := 0
 
 .PHONY: help setup data test test-book book chapter lab bench bench-quick freeze clean

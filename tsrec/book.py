@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,7 @@ import numpy as np
 from tsrec.config import REPO_ROOT
 
 MIME = "application/vnd.tsrec.record+json"
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 CHAPTERS_DIR = REPO_ROOT / "chapters"
 RECORDS: dict[str, object] = {}
 
@@ -72,10 +74,22 @@ def chapters(pattern: str | None = None) -> list[Path]:
 
 def execute(path: Path, output: Path | None = None, parameters: dict | None = None, cwd: Path | None = None,
             progress: bool = True) -> Path:
-    """Execute one notebook with papermill (kernel ``python3``); in place unless ``output`` is given."""
+    """Execute one notebook with papermill (kernel ``python3``); in place unless ``output`` is given.
+
+    The kernel always gets matplotlib's inline backend, so figures land in the notebook even when the calling
+    process runs headless with ``MPLBACKEND=Agg`` (which a kernel would otherwise inherit, drawing nothing).
+    """
     import papermill as pm
 
     output = output or path
-    pm.execute_notebook(str(path), str(output), parameters=parameters or {}, kernel_name="python3",
-                        cwd=str(cwd or path.parent), progress_bar=progress, request_save_on_cell_execute=False)
+    backend = os.environ.get("MPLBACKEND")
+    os.environ["MPLBACKEND"] = INLINE_BACKEND
+    try:
+        pm.execute_notebook(str(path), str(output), parameters=parameters or {}, kernel_name="python3",
+                            cwd=str(cwd or path.parent), progress_bar=progress, request_save_on_cell_execute=False)
+    finally:
+        if backend is None:
+            os.environ.pop("MPLBACKEND", None)
+        else:
+            os.environ["MPLBACKEND"] = backend
     return output
