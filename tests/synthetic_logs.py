@@ -101,3 +101,13 @@ def family_log(n_families: int = 6, per_family: int = 10, n_users: int = 120, le
         t = T0 + u * 3600 + np.cumsum(rng.integers(60, 7200, length))
         rows += [(u, int(i), int(tt)) for i, tt in zip(seq, t)]
     return pd.DataFrame(rows, columns=["user", "item", "timestamp"]), text, np.sort(cold)
+
+
+def dirty_log() -> pd.DataFrame:
+    """Eight events with a missing user, a NaN timestamp, a timestamp in 2096 and an exact duplicate row."""
+    return pd.DataFrame({
+        "user": [1, 1, 1, 2, 2, None, 3, 1],
+        "item": [10, 11, 12, 10, 13, 10, 14, 10],
+        "timestamp": [1_000_000_000, 1_000_000_000, 1_000_000_500, 1_000_000_100, np.nan, 1_000_000_000,
+                      4_000_000_000, 1_000_000_000],
+    })

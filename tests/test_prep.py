@@ -5,21 +5,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from synthetic_logs import dirty_log
 from tsrec import prep
 from tsrec.data import DataError
 
 
-def _toy():
-    return pd.DataFrame({
-        "user": [1, 1, 1, 2, 2, None, 3, 1],
-        "item": [10, 11, 12, 10, 13, 10, 14, 10],
-        "timestamp": [1_000_000_000, 1_000_000_000, 1_000_000_500, 1_000_000_100, np.nan, 1_000_000_000,
-                      4_000_000_000, 1_000_000_000],
-    })
-
-
 def test_clean_reports_each_reason_and_keeps_order():
-    out, rep = prep.clean(_toy(), max_time="2030-01-01")
+    out, rep = prep.clean(dirty_log(), max_time="2030-01-01")
     by = dict(zip(rep.dropped["reason"].str.split(" ").str[:2].str.join(" "), rep.dropped["rows"]))
     assert by["bad user"] == 1 and by["bad item"] == 0
     assert by["timestamp missing"] == 1 and by["timestamp outside"] == 1     # NaN; year 2096 clock error

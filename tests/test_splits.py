@@ -1,26 +1,17 @@
 """Tests of tsrec.splits: leave-one-out, global temporal (by date and by share), random, shuffled order."""
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pytest
 
+from synthetic_logs import dirty_log
 from tsrec import data, prep, splits
 from tsrec.data import DataError
 
 
-def _toy():
-    return pd.DataFrame({
-        "user": [1, 1, 1, 2, 2, None, 3, 1],
-        "item": [10, 11, 12, 10, 13, 10, 14, 10],
-        "timestamp": [1_000_000_000, 1_000_000_000, 1_000_000_500, 1_000_000_100, np.nan, 1_000_000_000,
-                      4_000_000_000, 1_000_000_000],
-    })
-
-
 def test_nan_timestamp_gives_clear_error():
     with pytest.raises(DataError, match="NaN or non-numeric timestamp.*clean"):
-        splits.leave_one_out(_toy())
+        splits.leave_one_out(dirty_log())
 
 
 def test_leave_one_out_ml100k(ml100k, ml100k_loo):

@@ -10,6 +10,7 @@ import json
 import math
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -21,7 +22,7 @@ CHAPTERS_DIR = REPO_ROOT / "chapters"
 RECORDS: dict[str, object] = {}
 
 
-def _jsonable(value):
+def _jsonable(value: Any) -> Any:
     """Convert numpy/pandas/torch scalars and containers to plain JSON types (NaN becomes None)."""
     if hasattr(value, "tolist") and not isinstance(value, (str, bytes)):
         value = value.tolist()
@@ -36,7 +37,7 @@ def _jsonable(value):
     return value
 
 
-def record(name: str, value) -> None:
+def record(name: str, value: Any) -> None:
     """Keep ``value`` under ``name`` for the tests; inside Jupyter it is also stored in the cell output."""
     value = _jsonable(value)
     json.dumps(value)  # fail early on something that is not JSON

@@ -16,6 +16,7 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 CLASSICAL = ("popularity", "recentpop", "decaypop", "itemknn")
 SEQUENTIAL = {"sasrec": "SASRec", "tisasrec": "TiSASRec", "gru4rec": "GRU4Rec", "lstm4rec": "LSTM4Rec",
@@ -35,7 +36,7 @@ def _load_interactions(name: str):
     return data.load(name).interactions
 
 
-def build_model(name: str, n_users: int, n_items: int, args: argparse.Namespace):
+def build_model(name: str, n_users: int, n_items: int, args: argparse.Namespace) -> Any:
     """A fresh model by command-line name, with the command's hyper-parameters."""
     from tsrec.times import DAY as day
 

@@ -8,7 +8,8 @@ agree and a rerun gives identical numbers. Metrics come from ``tsrec.metrics``.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -20,6 +21,7 @@ from tsrec.queries import QueryBatch, event_queries, queries_from_frames, seen_m
 from tsrec.splits import Split
 
 DEFAULT_KS = (5, 10, 20)
+ModelOrScores = Any  # anything with ``score(QueryBatch)``, a [n_users + 1, n_items + 1] matrix or an item vector
 
 
 def eval_queries(split: Split, stage: str = "test", target: str = "first") -> tuple[QueryBatch, np.ndarray]:
@@ -46,7 +48,7 @@ def _successive_queries(history: pd.DataFrame, targets: pd.DataFrame) -> tuple[Q
     return event_queries(both, np.r_[np.zeros(len(history), bool), np.ones(len(targets), bool)])
 
 
-def _scores_for(model_or_scores, batch: QueryBatch) -> torch.Tensor:
+def _scores_for(model_or_scores: ModelOrScores, batch: QueryBatch) -> torch.Tensor:
     """Scores [B, n_items + 1] of a model (anything with ``score``), a per-user matrix or one vector for all."""
     if hasattr(model_or_scores, "score"):
         with torch.inference_mode():
@@ -58,9 +60,9 @@ def _scores_for(model_or_scores, batch: QueryBatch) -> torch.Tensor:
     return scores[torch.tensor(batch.users, dtype=torch.long)].float()
 
 
-def evaluate(model_or_scores, split: Split, stage: str = "test", ks=DEFAULT_KS, batch_size: int = 1024,
-             item_counts: np.ndarray | None = None, distance=None, per_user: bool = False,
-             target: str = "first"):
+def evaluate(model_or_scores: ModelOrScores, split: Split, stage: str = "test", ks: Sequence[int] = DEFAULT_KS,
+             batch_size: int = 1024, item_counts: np.ndarray | None = None, distance: M.Distance | None = None,
+             per_user: bool = False, target: str = "first") -> dict | tuple[dict, pd.DataFrame]:
     """Score every query of ``stage`` against all items and return all metrics at every k.
 
     ``model_or_scores``: a Recommender, a ``[n_users + 1, n_items + 1]`` score matrix indexed by user id,
@@ -100,7 +102,7 @@ def evaluate(model_or_scores, split: Split, stage: str = "test", ks=DEFAULT_KS, 
     return out
 
 
-def compare(models: dict, split: Split, stage: str = "test", ks=(10,), fit: bool = True,
+def compare(models: dict, split: Split, stage: str = "test", ks: Sequence[int] = (10,), fit: bool = True,
             progress: bool = True, **kwargs) -> pd.DataFrame:
     """Fit (unless ``fit=False``) and evaluate several models on one split; one row per model.
 
@@ -117,7 +119,7 @@ def compare(models: dict, split: Split, stage: str = "test", ks=(10,), fit: bool
     return pd.DataFrame(rows).set_index("model")
 
 
-def score_trajectories(model, events: pd.DataFrame, batch_size: int = 2048) -> pd.DataFrame:
+def score_trajectories(model: ModelOrScores, events: pd.DataFrame, batch_size: int = 2048) -> pd.DataFrame:
     """For every event after a user's first: the percentile (1 = ranked first) at which ``model``, given the
     user's earlier events only, ranks the item the user then chose. Used for the book's TS score."""
     queries, items = event_queries(events)
@@ -131,13 +133,13 @@ def score_trajectories(model, events: pd.DataFrame, batch_size: int = 2048) -> p
     return pd.DataFrame({"user": queries.users, "timestamp": queries.now, "item": items, "percentile": pct})
 
 
-def validator(split: Split, target: str = "first", ks=(10,)) -> Callable[[object], dict]:
+def validator(split: Split, target: str = "first", ks: Sequence[int] = (10,)) -> Callable[[object], dict]:
     """The validation callback of a training loop: ``validate(model)`` -> validation metrics at ``ks`` (full
     ranking, seen items masked), so a model's training never imports this evaluator."""
     if target not in ("first", "all"):
         raise ValueError(f"target must be 'first' or 'all', got {target!r}")
 
-    def validate(model) -> dict:
+    def validate(model: object) -> dict:
         return evaluate(model, split, "valid", ks=ks, target=target)
 
     return validate

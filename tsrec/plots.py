@@ -4,10 +4,11 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 
 
 def metric_bars(table: pd.DataFrame, metrics: list[str], errors: pd.DataFrame | None = None,
-                title: str | None = None, ax=None):
+                title: str | None = None, ax: Axes | None = None) -> Axes:
     """Grouped bars: one group per metric, one bar per model (rows of ``table``); optional error bars."""
     if ax is None:
         _, ax = plt.subplots(figsize=(1.6 + 1.1 * len(table) * len(metrics) / 2, 3.2))
@@ -25,7 +26,7 @@ def metric_bars(table: pd.DataFrame, metrics: list[str], errors: pd.DataFrame | 
     return ax
 
 
-def attention_map(tokens: list[str], weights: np.ndarray, title: str = "", ax=None):
+def attention_map(tokens: list[str], weights: np.ndarray, title: str = "", ax: Axes | None = None) -> Axes:
     """Heat map of one attention matrix [T, T] with the tokens on both axes."""
     if ax is None:
         _, ax = plt.subplots(figsize=(0.45 * len(tokens) + 1.5, 0.45 * len(tokens) + 1))
@@ -39,7 +40,8 @@ def attention_map(tokens: list[str], weights: np.ndarray, title: str = "", ax=No
     return ax
 
 
-def series(data: pd.Series | pd.DataFrame, title: str = "", marks: pd.Series | None = None, ax=None, **kw):
+def series(data: pd.Series | pd.DataFrame, title: str = "", marks: pd.Series | None = None, ax: Axes | None = None,
+           **kw) -> Axes:
     """Line plot of a time series; ``marks`` (a boolean mask) highlights points such as outliers."""
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 2.8))

@@ -6,6 +6,7 @@ changes which item is "last"; it is the choice the book's anchors were measured 
 """
 from __future__ import annotations
 
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -107,14 +108,14 @@ class IdMap:
     _index: dict = field(default_factory=dict, repr=False)
 
     @classmethod
-    def fit(cls, values) -> "IdMap":
+    def fit(cls, values: Iterable[Hashable]) -> IdMap:
         raw = np.sort(pd.unique(pd.Series(values).dropna()))
         return cls(raw, {v: i + 1 for i, v in enumerate(raw.tolist())})
 
     def __len__(self) -> int:
         return len(self.raw)
 
-    def encode(self, values, unknown: str = "error") -> np.ndarray:
+    def encode(self, values: Iterable[Hashable], unknown: str = "error") -> np.ndarray:
         """Map raw ids to 1..n; unknown ids raise DataError (``unknown="error"``) or become 0 (``"pad"``)."""
         vals = pd.Series(values)
         out = vals.map(self._index)
@@ -125,7 +126,7 @@ class IdMap:
             out = out.fillna(PAD)
         return out.to_numpy(dtype=np.int64)
 
-    def decode(self, idx) -> np.ndarray:
+    def decode(self, idx: np.ndarray | Sequence[int]) -> np.ndarray:
         idx = np.asarray(idx)
         if (idx < 1).any() or (idx > len(self.raw)).any():
             raise DataError(f"index out of range 1..{len(self.raw)} (0 is padding)")

@@ -53,7 +53,7 @@ def to_unix_seconds(values: pd.Series) -> pd.Series:
     return ((ts - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1)).astype("int64")
 
 
-def datetimes_to_seconds(values, name: str = "timestamps") -> np.ndarray:
+def datetimes_to_seconds(values: np.ndarray, name: str = "timestamps") -> np.ndarray:
     """A 1-D datetime64 array as float seconds since the epoch (NaT raises)."""
     t = np.asarray(values)
     if t.ndim != 1 or not np.issubdtype(t.dtype, np.datetime64):

@@ -1,14 +1,11 @@
 """Tests of tsrec.data.loaders: the book's data sets in the canonical schema, and clear errors on bad files."""
 from __future__ import annotations
 
-import shutil
-
 import numpy as np
 import pandas as pd
 import pytest
 
 from tsrec import data
-from tsrec.config import data_home
 from tsrec.data import loaders
 
 
@@ -36,15 +33,8 @@ def test_latest_small_and_complete_journey():
     assert len(posts) == 20_761 and posts["timestamp"].is_monotonic_increasing
 
 
-def _copy_dataset(tmp_path, name):
-    src = data_home() / name
-    dst = tmp_path / name
-    shutil.copytree(src, dst)
-    return dst
-
-
-def test_missing_file_is_reported(tmp_path):
-    dst = _copy_dataset(tmp_path, "ml-100k")
+def test_missing_file_is_reported(tmp_path, copy_dataset):
+    dst = copy_dataset(tmp_path, "ml-100k")
     (dst / "ml-100k.item").unlink()
     with pytest.raises(data.MissingDataError, match="ml-100k.item is missing"):
         data.load_movielens_100k(root=tmp_path)

@@ -2,23 +2,14 @@
 from __future__ import annotations
 
 import hashlib
-import shutil
 
 import pytest
 
 from tsrec import data
-from tsrec.config import data_home
 
 
-def _copy_dataset(tmp_path, name):
-    src = data_home() / name
-    dst = tmp_path / name
-    shutil.copytree(src, dst)
-    return dst
-
-
-def test_checksum_mismatch_is_reported(tmp_path):
-    dst = _copy_dataset(tmp_path, "ml-100k")
+def test_checksum_mismatch_is_reported(tmp_path, copy_dataset):
+    dst = copy_dataset(tmp_path, "ml-100k")
     with open(dst / "ml-100k.inter", "ab") as f:
         f.write(b"1\t2\t3\t4\n")
     with pytest.raises(data.ChecksumError, match="make data"):

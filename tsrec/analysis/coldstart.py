@@ -8,6 +8,7 @@ import pandas as pd
 
 from tsrec.evaluate import eval_queries, evaluate
 from tsrec.metrics import mean_ci, per_user_rank_metrics
+from tsrec.models.base import Scorer
 from tsrec.splits import Split
 
 __all__ = ["item_counts", "hold_out_items", "random_hit_rate", "cold_start_report"]
@@ -60,7 +61,7 @@ def random_hit_rate(split: Split, stage: str = "test", k: int = 10, users: Seque
     return float(np.mean(np.minimum(1.0, k / (split.n_items - n_seen))))
 
 
-def cold_start_report(model, split: Split, cold_items: Sequence[int] | np.ndarray, k: int = 10,
+def cold_start_report(model: Scorer, split: Split, cold_items: Sequence[int] | np.ndarray, k: int = 10,
                       stage: str = "test") -> dict[str, float]:
     """HR@k, NDCG@k and AUC (share of candidates ranked below the target; 0.5 for a random ranking), with 95%
     intervals over users, on the queries whose target is a held-out item, beside the random HR@k for the same

@@ -9,7 +9,7 @@ def _report(ok: bool, hint: str) -> bool:
     return ok
 
 
-def _close(a, b, tol: float = 1e-6) -> bool:
+def _close(a: object, b: object, tol: float = 1e-6) -> bool:
     try:
         return bool(np.allclose(np.asarray(a, dtype=float), np.asarray(b, dtype=float), atol=tol, rtol=1e-4))
     except (TypeError, ValueError):

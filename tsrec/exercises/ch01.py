@@ -14,7 +14,7 @@ def ch01_ndcg(answer: float, rank: int = 3, k: int = 10) -> bool:
                    "NDCG = 1 / log2(rank + 2) for a hit with a 0-based rank, 0 beyond k")
 
 
-def ch01_coverage(answer: float, lists=((1, 2, 3), (2, 3, 4), (1, 2, 5)), n_items: int = 10) -> bool:
+def ch01_coverage(answer: float, lists: tuple = ((1, 2, 3), (2, 3, 4), (1, 2, 5)), n_items: int = 10) -> bool:
     """Ex. 1.2: catalogue coverage of the given top-3 lists over ``n_items`` items."""
     from tsrec.metrics import catalog_coverage
 
@@ -22,7 +22,7 @@ def ch01_coverage(answer: float, lists=((1, 2, 3), (2, 3, 4), (1, 2, 5)), n_item
                    "count the distinct items over all lists and divide by the catalogue size")
 
 
-def ch01_time_sensitivity(answer: float, scores=(0.2, 0.5, 0.5, 0.9), hours=(0, 2, 2, 6)) -> bool:
+def ch01_time_sensitivity(answer: float, scores: tuple = (0.2, 0.5, 0.5, 0.9), hours: tuple = (0, 2, 2, 6)) -> bool:
     """Ex. 1.3: the TS score of a score series at the given times (hours), zero intervals skipped."""
     from tsrec.metrics import time_sensitivity
 

@@ -19,7 +19,8 @@ def _ml100k_prequential_ndcg(half_life_days: float, every: int = 10) -> float:
     return S.summarize(res)["NDCG@10"]
 
 
-def ch04_3_rank(answer: int, scores=(0.0, 0.5, 0.9, 0.5, 0.2, 0.9), target: int = 3, exclude=(2,)) -> bool:
+def ch04_3_rank(answer: int, scores: tuple = (0.0, 0.5, 0.9, 0.5, 0.2, 0.9), target: int = 3,
+                exclude: tuple = (2,)) -> bool:
     """Ex. 4.3.1: 0-based rank of ``target`` among items 1..n (``exclude`` masked, ties by item id)."""
     from tsrec.metrics import target_ranks
 
@@ -52,7 +53,8 @@ def ch04_3_prequential_ndcg(answer: float, half_life_days: float = 7.0, every: i
                    "start=median timestamp); summarize(...)['NDCG@10']")
 
 
-def ch04_3_best_half_life(answer: float, candidates=(1 / 24, 1.0, 7.0, 30.0, 365.0), every: int = 10) -> bool:
+def ch04_3_best_half_life(answer: float, candidates: tuple = (1 / 24, 1.0, 7.0, 30.0, 365.0),
+                          every: int = 10) -> bool:
     """Ex. 4.3.4: the half-life (days) among ``candidates`` with the best prequential NDCG@10 (protocol of 4.3.3)."""
     scores = {d: _ml100k_prequential_ndcg(d, every) for d in candidates}
     best = max(scores, key=scores.get)

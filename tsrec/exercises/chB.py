@@ -40,7 +40,7 @@ def chB_status_code(answer: int) -> bool:
                    "in B.3")
 
 
-def chB_percentile(answer: float, latencies=(3.1, 2.9, 3.4, 12.0, 3.0, 2.8, 3.3, 41.5, 3.2, 3.1),
+def chB_percentile(answer: float, latencies: tuple = (3.1, 2.9, 3.4, 12.0, 3.0, 2.8, 3.3, 41.5, 3.2, 3.1),
                    q: float = 90) -> bool:
     """Ex. B.3: the q-th percentile of the latencies (numpy's default linear interpolation)."""
     expected = float(np.percentile(np.asarray(latencies, dtype=float), q))

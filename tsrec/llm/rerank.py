@@ -19,10 +19,12 @@ import torch
 from tqdm import tqdm
 
 from tsrec.evaluate import eval_queries
-from tsrec.llm.lm import TEMPORAL_LABELS
+from tsrec.llm.lm import TEMPORAL_LABELS, GenerativeLM
 from tsrec.llm.text import compact_history, history_to_text
 from tsrec.metrics import mean_ci, per_user_rank_metrics, target_ranks, topk_items
+from tsrec.models.base import Scorer
 from tsrec.queries import QueryBatch, seen_mask
+from tsrec.splits import Split
 
 __all__ = ["RERANK_INSTRUCTION", "RERANK_SYSTEM", "RerankResult", "llm_rerank", "rerank_metrics",
            "TIME_LABEL_PROMPT", "label_time_sensitivity"]
@@ -53,7 +55,7 @@ def _position(order: np.ndarray, target: int, n: int) -> int:
     return int(hit[0]) if len(hit) else n
 
 
-def _sample_queries(split, stage: str, n_users: int, seed: int, users: Sequence[int] | None
+def _sample_queries(split: Split, stage: str, n_users: int, seed: int, users: Sequence[int] | None
                     ) -> tuple[QueryBatch, np.ndarray]:
     """The stage's queries of ``users``, or of a seeded random subsample of ``n_users`` users, and their targets."""
     queries, targets = eval_queries(split, stage)
@@ -64,8 +66,8 @@ def _sample_queries(split, stage: str, n_users: int, seed: int, users: Sequence[
     return queries[rows], targets[rows]
 
 
-def _prompts(lm, q: QueryBatch, cands: np.ndarray, title_of: dict[int, str], with_time: bool, max_history: int,
-             history_style: str, system: str | None) -> tuple[list[str], list[list[str]], str]:
+def _prompts(lm: GenerativeLM, q: QueryBatch, cands: np.ndarray, title_of: dict[int, str], with_time: bool,
+             max_history: int, history_style: str, system: str | None) -> tuple[list[str], list[list[str]], str]:
     """One prompt per query (its history written with or without times) and its candidates' titles."""
     instruction = RERANK_INSTRUCTION.format(when=", with dates" if with_time else "")
     prompts, cand_titles = [], []
@@ -81,8 +83,8 @@ def _prompts(lm, q: QueryBatch, cands: np.ndarray, title_of: dict[int, str], wit
     return prompts, cand_titles, instruction
 
 
-def _calibrated(lm, scores: list[np.ndarray], cand_titles: list[list[str]], instruction: str, system: str | None,
-                batch_size: int, normalise: bool) -> list[np.ndarray]:
+def _calibrated(lm: GenerativeLM, scores: list[np.ndarray], cand_titles: list[list[str]], instruction: str,
+                system: str | None, batch_size: int, normalise: bool) -> list[np.ndarray]:
     """Scores minus each title's log-likelihood after an empty history (pointwise mutual information)."""
     unique = sorted({t for ts in cand_titles for t in ts})
     null_prompt = lm.prompt(NULL_HISTORY, instruction=instruction, system=system)
@@ -101,11 +103,11 @@ def _orders(row: np.ndarray, lm_scores: np.ndarray) -> tuple[np.ndarray, np.ndar
     return row[lm_order], row[borda]
 
 
-def llm_rerank(lm, model, split, titles: pd.Series, n_users: int = 200, n_candidates: int = 20,
-               max_history: int = 8, variants: Sequence[str] = VARIANTS, calibrate: bool = False,
-               normalise: bool = True, stage: str = "test", seed: int = 0, users: Sequence[int] | None = None,
-               batch_size: int = 20, history_style: str = "compact", system: str | None = RERANK_SYSTEM,
-               show_progress: bool = True) -> RerankResult:
+def llm_rerank(lm: GenerativeLM, model: Scorer, split: Split, titles: pd.Series, n_users: int = 200,
+               n_candidates: int = 20, max_history: int = 8, variants: Sequence[str] = VARIANTS,
+               calibrate: bool = False, normalise: bool = True, stage: str = "test", seed: int = 0,
+               users: Sequence[int] | None = None, batch_size: int = 20, history_style: str = "compact",
+               system: str | None = RERANK_SYSTEM, show_progress: bool = True) -> RerankResult:
     """Re-rank ``model``'s top ``n_candidates`` (seen items masked) for ``n_users`` sampled users with a
     ``GenerativeLM`` (``lm``), once per prompt variant ("time": dates and gaps; "no_time": titles only).
 
@@ -176,7 +178,7 @@ TIME_LABEL_PROMPT = (
 )
 
 
-def label_time_sensitivity(lm, texts: pd.Series, labels: Sequence[str] | None = None,
+def label_time_sensitivity(lm: GenerativeLM, texts: pd.Series, labels: Sequence[str] | None = None,
                            template: str = TIME_LABEL_PROMPT, calibrate: bool | str = "null",
                            null_text: str = "(title not given)", show_progress: bool = True) -> pd.DataFrame:
     """Zero-shot label per item text with ``lm.classify``: the label and the softmax over the labels

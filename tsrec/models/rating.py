@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import torch
+from numpy.typing import ArrayLike
 from torch import nn
 
 from tsrec.metrics import mae, rmse
@@ -113,7 +114,7 @@ class RatingModel(nn.Module, Scorer):
         return 0.5 * (y - self._forward(u, i, t)).pow(2).sum() + self.reg * self.penalty()
 
     # ---------------------------------------------------------------- prediction
-    def _check_ids(self, users, items) -> tuple[np.ndarray, np.ndarray]:
+    def _check_ids(self, users: ArrayLike, items: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
         check_fitted(self, "mu")
         u = check_batch_users(np.atleast_1d(np.asarray(users)), self.n_users)
         i = np.atleast_1d(np.asarray(items))
@@ -123,7 +124,8 @@ class RatingModel(nn.Module, Scorer):
             raise ValueError(f"users and items must have the same length, got {len(u)} and {len(i)}")
         return u, i.astype(np.int64)
 
-    def predict(self, users, items, times=None, history: pd.DataFrame | None = None) -> np.ndarray:
+    def predict(self, users: ArrayLike, items: ArrayLike, times: ArrayLike | None = None,
+                history: pd.DataFrame | None = None) -> np.ndarray:
         """Predicted ratings for (user, item[, time]) pairs, clipped to the training rating range if ``clip``.
 
         ``history`` (user, item, timestamp; no ratings needed) is the log a live system has seen since
@@ -141,7 +143,7 @@ class RatingModel(nn.Module, Scorer):
                         history: pd.DataFrame | None) -> torch.Tensor:
         return self._forward(u, i, t)
 
-    def _times(self, times, n: int) -> np.ndarray:
+    def _times(self, times: ArrayLike | None, n: int) -> np.ndarray:
         if times is None:
             return np.zeros(n, dtype=np.float64)
         t = np.atleast_1d(np.asarray(times, dtype=np.float64))
@@ -295,7 +297,8 @@ class TimeSVDpp(RatingModel):
         item_part = p["b_i"][None, :] + p["b_i_bin"][:, self.time_bin(now)].T           # [B, n]
         return user_part[:, None] + item_part + (p["P"][u] + z) @ p["Q"].T
 
-    def predict(self, users, items, times=None, history: pd.DataFrame | None = None) -> np.ndarray:
+    def predict(self, users: ArrayLike, items: ArrayLike, times: ArrayLike | None = None,
+                history: pd.DataFrame | None = None) -> np.ndarray:
         """Predicted ratings at Unix ``times`` (required: the model is time-dependent).
 
         Without ``history`` N(u) is the user's training items; with it, N(u, t) = the user's distinct items in

@@ -176,7 +176,7 @@ def drift_points(series: pd.Series | np.ndarray | Iterable[float], delta: float 
 
 
 def plot_over_time(results: pd.DataFrame | dict[str, pd.DataFrame], metric: str | None = None, freq: str = "W",
-                   ax: Any = None, drift: bool = False, min_events: int = 1):
+                   ax: Any = None, drift: bool = False, min_events: int = 1) -> Any:
     """Line plot of a metric per period for one or several learners; ``drift=True`` marks ADWIN change points
     of the per-event metric with vertical lines. Returns the matplotlib Axes."""
     import matplotlib.pyplot as plt

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, Union
+from typing import TYPE_CHECKING, Any, Union
 
 import numpy as np
 import pandas as pd
@@ -34,6 +34,9 @@ from tsrec.serve.log import EventLog
 from tsrec.serve.model import ServedModel, as_served, plain_ids
 from tsrec.serve.state import Latency, LiveState, normalize_user
 from tsrec.times import DAY, WEEK
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 __all__ = ["EventIn", "Rejected", "Service", "scorer", "create_app", "run"]
 
@@ -214,7 +217,7 @@ def validation_message(raw_errors: list) -> dict:
 def create_app(model: Any, item_ids: Any = None, user_ids: Any = None, db_path: str | Path = "events.sqlite",
                history: pd.DataFrame | None = None, default_k: int = 10, max_k: int = 100,
                cold_window_seconds: float = WEEK, clock: str = "wall", max_future_seconds: float = DAY,
-               threads: int | None = 1):
+               threads: int | None = 1) -> FastAPI:
     """A FastAPI app serving ``model`` (a fitted model, a ServedModel, or a path for ``load_model``).
 
     ``item_ids``/``user_ids``: raw ids of encoded ids 1..n (or IdMaps), when the model does not carry them.
