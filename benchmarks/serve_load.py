@@ -1,7 +1,9 @@
 """Benchmark: the HTTP service under load, on loopback only, with a bounded run time.
 
 1. latency: GET /users/{u}/recommendations with one request in flight (p50/p99, requests/s);
-2. durability under load: 8 concurrent producers post 1,000 events each; the server is SIGKILLed
+2. mixed load: 8 writers post events and 8 readers ask for recommendations at the same time, for a bounded
+   time; read and write latency p50/p99, and every acknowledged event looked up in the log;
+3. durability under load: 8 concurrent producers post 1,000 events each; the server is SIGKILLed
    mid-stream and restarted; every event is then looked up in the SQLite log: sent, acknowledged,
    found in the log, and acknowledged-but-lost (must be 0).
 Prints a markdown table. The model is an ML-100K one: ``--checkpoint`` or one trained here
@@ -42,7 +44,8 @@ class Server:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.cmd = [sys.executable, "-m", "tsrec.cli", "serve", "--checkpoint", str(checkpoint), "--db", str(db),
-                    "--port", str(self.port), "--history", history, "--threads", str(threads)]
+                    "--port", str(self.port), "--history", history, "--threads", str(threads),
+                    "--write-rate", "off"]  # the producers stand for many clients but share one address
         self.log = log
         self.proc: subprocess.Popen | None = None
 
@@ -198,6 +201,75 @@ def load_phase(server: Server, users: np.ndarray, items: np.ndarray, producers: 
             "post_rate": len(acked) / max(wall - kill_info.get("restart_s", 0.0), 1e-9)}
 
 
+def _paced(rate: float, start: float):
+    """Sleep until the next slot of a client sending ``rate`` requests per second (no catching up after a stall)."""
+    slot = [start]
+
+    def wait() -> None:
+        slot[0] = max(slot[0] + 1.0 / rate, time.perf_counter() - 1.0 / rate)
+        delay = slot[0] - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+
+    return wait
+
+
+def mixed_phase(url: str, users: np.ndarray, items: np.ndarray, writers: int, readers: int, seconds: float,
+                k: int, read_rate: float, write_rate: float) -> dict:
+    """Writers and readers at once for ``seconds``, each client on its own connection and paced at its rate
+    (a bounded load: the server is not driven past what it serves, so latency is service, not queueing)."""
+    start = time.perf_counter()
+    stop = start + seconds
+    lock = threading.Lock()
+    reads, writes, acked, failed = [], [], [], [0]
+    base_ts = int(time.time()) - 20_000_000
+
+    def writer(w: int) -> None:
+        rng = np.random.default_rng(500 + w)
+        pace = _paced(write_rate, start + w / (writers * write_rate))
+        with httpx.Client(base_url=url, timeout=10) as c:
+            i = 0
+            while time.perf_counter() < stop:
+                pace()
+                ev = {"user": int(rng.choice(users)), "item": int(rng.choice(items)),
+                      "timestamp": base_ts + w * 10**6 + i}
+                t0 = time.perf_counter()
+                r = c.post("/events", json=ev)
+                with lock:
+                    if r.status_code == 201:
+                        writes.append(time.perf_counter() - t0)
+                        acked.append((ev["user"], ev["item"], ev["timestamp"]))
+                    else:
+                        failed[0] += 1
+                i += 1
+
+    def reader(q: int) -> None:
+        rng = np.random.default_rng(900 + q)
+        pace = _paced(read_rate, start + q / (readers * read_rate))
+        with httpx.Client(base_url=url, timeout=10) as c:
+            while time.perf_counter() < stop:
+                pace()
+                t0 = time.perf_counter()
+                r = c.get(f"/users/{int(rng.choice(users))}/recommendations", params={"k": k})
+                with lock:
+                    if r.status_code == 200:
+                        reads.append(time.perf_counter() - t0)
+                    else:
+                        failed[0] += 1
+
+    threads = [threading.Thread(target=writer, args=(w,)) for w in range(writers)]
+    threads += [threading.Thread(target=reader, args=(q,)) for q in range(readers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    r_ms, w_ms = np.array(reads) * 1000, np.array(writes) * 1000
+    return {"reads": len(r_ms), "writes": len(w_ms), "failed": failed[0], "acked": acked,
+            "read_p50": float(np.percentile(r_ms, 50)), "read_p99": float(np.percentile(r_ms, 99)),
+            "write_p50": float(np.percentile(w_ms, 50)), "write_p99": float(np.percentile(w_ms, 99)),
+            "reads_per_s": len(r_ms) / seconds, "writes_per_s": len(w_ms) / seconds}
+
+
 def _down(c: httpx.Client) -> bool:
     try:
         return c.get("/health", timeout=1.0).status_code != 200
@@ -215,13 +287,17 @@ def main() -> int:
     ap.add_argument("--producers", type=int, default=8)
     ap.add_argument("--events", type=int, default=1000, help="events per producer")
     ap.add_argument("--kill-at", type=float, default=0.4, help="fraction of events acknowledged before SIGKILL")
+    ap.add_argument("--mixed-seconds", type=float, default=30.0, help="length of the mixed read/write phase")
+    ap.add_argument("--readers", type=int, default=8, help="readers of the mixed phase (writers: --producers)")
+    ap.add_argument("--read-rate", type=float, default=20.0, help="GETs per second per reader in the mixed phase")
+    ap.add_argument("--write-rate", type=float, default=10.0, help="POSTs per second per writer in the mixed phase")
     ap.add_argument("--max-seconds", type=float, default=300.0, help="bound on the load phase")
     ap.add_argument("--threads", type=int, default=1, help="torch threads of the server")
     ap.add_argument("--k", type=int, default=10)
     ap.add_argument("--quick", action="store_true", help="small run: 300 requests, 8 x 100 events")
     args = ap.parse_args()
     if args.quick:
-        args.requests, args.events, args.latency_seconds = 300, 100, 10.0
+        args.requests, args.events, args.latency_seconds, args.mixed_seconds = 300, 100, 10.0, 5.0
 
     from tsrec import data
 
@@ -236,6 +312,8 @@ def main() -> int:
         try:
             health = httpx.get(server.url + "/health").json()
             lat = latency_phase(server.url, users, args.requests, args.latency_seconds, args.k)
+            mixed = mixed_phase(server.url, users, items, args.producers, args.readers, args.mixed_seconds, args.k,
+                                args.read_rate, args.write_rate)
             load = load_phase(server, users, items, args.producers, args.events, args.kill_at,
                               time.perf_counter() + args.max_seconds)
             after = httpx.get(server.url + "/health").json()
@@ -244,7 +322,8 @@ def main() -> int:
         with sqlite3.connect(tmp / "events.sqlite") as conn:
             logged = set(conn.execute("SELECT user, item, timestamp FROM events").fetchall())
     sent, acked = set(load["sent"]), set(load["acked"])
-    lost = acked - logged
+    mixed_lost = set(mixed["acked"]) - logged
+    lost = (acked - logged) | mixed_lost
     unacked_logged = (sent - acked) & logged
     rows = [
         ("model", f"{health['model']} ({health['items']} items, {health['events']:,} history events)"),
@@ -256,6 +335,13 @@ def main() -> int:
         ("GET latency p50 / p99 (ms, in server)", f"{lat['server_p50']} / {lat['server_p99']}"),
         ("GET requests/s (1 in flight)", f"{lat['rps']:.0f}"),
         ("GET /health p50 / p99 (ms, HTTP floor)", f"{lat['floor_p50']:.2f} / {lat['floor_p99']:.2f}"),
+        ("mixed: writers x POST/s + readers x GET/s, seconds",
+         f"{args.producers} x {args.write_rate:g} + {args.readers} x {args.read_rate:g}, {args.mixed_seconds:g}"),
+        ("mixed: GET p50 / p99 (ms, client)", f"{mixed['read_p50']:.2f} / {mixed['read_p99']:.2f}"),
+        ("mixed: POST p50 / p99 (ms, client)", f"{mixed['write_p50']:.2f} / {mixed['write_p99']:.2f}"),
+        ("mixed: GETs/s and POSTs/s", f"{mixed['reads_per_s']:.0f} and {mixed['writes_per_s']:.0f}"),
+        ("mixed: failed requests", f"{mixed['failed']}"),
+        ("mixed: acknowledged / lost", f"{len(mixed['acked']):,} / **{len(mixed_lost)}**"),
         ("producers x events", f"{args.producers} x {args.events:,}"),
         ("events sent", f"{len(sent):,}"),
         ("events acknowledged (201)", f"{len(acked):,}"),
@@ -263,7 +349,7 @@ def main() -> int:
         ("acknowledged when SIGKILLed", f"{load.get('acked_at_kill', 'n/a'):,}"),
         ("restart with replay (s)", f"{load.get('restart_s', float('nan')):.1f}"),
         ("events found in the log", f"{len(sent & logged):,}"),
-        ("acknowledged but lost", f"**{len(lost)}**"),
+        ("acknowledged but lost", f"**{len(acked - logged)}**"),
         ("unacknowledged but logged (answer lost in the kill)", f"{len(unacked_logged)}"),
         ("POST latency p50 / p99 (ms, 8 producers)", f"{load['post_p50']:.1f} / {load['post_p99']:.1f}"),
         ("POST events/s acknowledged", f"{load['post_rate']:.0f}"),

@@ -41,7 +41,7 @@ def test_train_writes_a_servable_model(tmp_path, capsys):
     assert cli.main(["train", "--data", "synthetic", "--model", "popularity", "--out", str(out), "--quiet"]) == 0
     printed = capsys.readouterr().out
     assert "popularity on synthetic" in printed and str(out) in printed
-    served = load_model(out)
+    served = load_model(out, allow_pickle=True)                 # a popularity list is pickled (we made it)
     split_items = data.synthetic().interactions["item"].nunique()
     assert served.n_items == split_items and served.info["data"] == "synthetic" and served.info["model"] == "popularity"
     assert set(served.info["test"]) == {"HR@10", "NDCG@10", "MRR@10"}
@@ -75,3 +75,25 @@ def test_bad_arguments_exit_with_usage(capsys):
     assert e.value.code == 2 and "invalid choice" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         cli.main([])
+
+
+def test_own_files_are_cleaned_with_a_report_and_bad_ones_named(tmp_path, capsys):
+    log = data.synthetic(n_users=20, n_items=30, events_per_user=8).interactions
+    dirty = pd.concat([log, log.iloc[:50]], ignore_index=True)          # 50 exact duplicates
+    dirty.loc[100, "timestamp"] = -5                                   # a clock error
+    (tmp_path / "dirty.csv").write_text(dirty.to_csv(index=False))
+    out = tmp_path / "pop.pkl"
+    assert cli.main(["train", "--data", str(tmp_path / "dirty.csv"), "--model", "popularity", "--out", str(out),
+                     "--quiet"]) == 0
+    report = capsys.readouterr().err
+    assert "dirty.csv: clean:" in report and "exact duplicate of an earlier row: 50" in report
+    assert "timestamp outside" in report
+
+    ms = log.assign(timestamp=log["timestamp"] * 1000)
+    (tmp_path / "ms.csv").write_text(ms.to_csv(index=False))
+    (tmp_path / "empty.csv").write_text("")
+    (tmp_path / "latin1.csv").write_bytes("user,item,timestamp\n1,caf\xe9,1\n".encode("latin-1"))
+    for name, fragment in [("ms.csv", "milliseconds"), ("empty.csv", "empty.csv"), ("latin1.csv", "UTF-8")]:
+        code = cli.main(["train", "--data", str(tmp_path / name), "--model", "popularity", "--out", str(out)])
+        err = capsys.readouterr().err
+        assert code == 2 and fragment in err and name in err and "Traceback" not in err, err

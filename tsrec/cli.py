@@ -13,6 +13,7 @@ seconds to import); the top of the package never imports this module.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -24,16 +25,34 @@ SEQUENTIAL = {"sasrec": "SASRec", "tisasrec": "TiSASRec", "gru4rec": "GRU4Rec", 
 LEARNERS = ("popularity", "itemknn", "river", "static")
 
 
-def _load_interactions(name: str):
-    """Interactions of a named data set ('ml-100k', 'synthetic', ...) or of a CSV/parquet file (raw ids)."""
-    from tsrec import data
+MS_TIMESTAMPS = 1e11  # Unix seconds pass 1e11 in the year 5138; a log's median above it is in milliseconds
+
+
+def _load_interactions(name: str) -> Any:
+    """Interactions of a named data set ('ml-100k', 'synthetic', ...) or of your own CSV/parquet file (raw ids).
+
+    A file goes through ``tsrec.prep.clean`` (its report is printed: what was dropped and why); timestamps in
+    milliseconds are refused with the fix, since half of them would look like clock errors."""
+    import pandas as pd
+
+    from tsrec import data, prep
 
     path = Path(name)
-    if path.suffix in (".csv", ".parquet", ".pkl") or path.exists():
-        frame = data.read_frame(path)
-        data.require_columns(frame, data.INTERACTION_COLUMNS, what=str(path))
-        return frame
-    return data.load(name).interactions
+    if not (path.suffix in (".csv", ".parquet", ".pkl") or path.exists()):
+        return data.load(name).interactions
+    frame = data.read_frame(path)
+    if len(frame) == 0:
+        raise data.DataError(f"{path} holds no rows; it needs columns user, item, timestamp (Unix seconds)")
+    data.require_columns(frame, data.INTERACTION_COLUMNS, what=str(path))
+    ts = pd.to_numeric(frame["timestamp"], errors="coerce")
+    if ts.notna().any() and float(ts.median()) > MS_TIMESTAMPS:
+        raise data.DataError(f"{path}: timestamps look like milliseconds (median {ts.median():.0f}); divide the "
+                             "timestamp column by 1000 to give Unix seconds")
+    cleaned, report = prep.clean(frame)
+    print(f"{path.name}: {report!r}".replace("\n", "\n  "), file=sys.stderr)
+    if len(cleaned) == 0:
+        raise data.DataError(f"{path}: no usable row is left after cleaning (see the report above)")
+    return cleaned
 
 
 def build_model(name: str, n_users: int, n_items: int, args: argparse.Namespace) -> Any:
@@ -109,7 +128,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from tsrec.serve import create_app, load_model, run
     from tsrec.times import DAY as day
 
-    served = load_model(args.checkpoint)
+    served = load_model(args.checkpoint, allow_pickle=args.allow_pickle)
     history = None
     if args.history:
         name = served.info.get("data") if args.history == "auto" else args.history
@@ -117,12 +136,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
             raise SystemExit(f"{args.checkpoint} does not record its data set: give --history NAME or FILE")
         history = _load_interactions(name)
     t0 = time.perf_counter()
+    api_key = args.api_key or os.environ.get("TSREC_API_KEY") or None
     app = create_app(served, db_path=args.db, history=history, default_k=args.k, max_k=args.max_k,
-                     cold_window_seconds=args.cold_window_days * day, clock=args.clock, threads=args.threads)
+                     cold_window_seconds=args.cold_window_days * day, clock=args.clock, threads=args.threads,
+                     max_future_seconds=args.max_future_seconds, api_key=api_key, max_body_bytes=args.max_body_bytes,
+                     write_rate=None if args.write_rate == "off" else args.write_rate)
     c = app.state.tsrec["counters"]
-    print(f"tsrec serve: {served.name}, {served.n_items} items; history {c['history_loaded']:,} events, "
+    skipped = f"; {c['history_unknown_items']:,} events of items the model does not know and " \
+              f"{c['history_bad_users']:,} of unusable user ids skipped" if history is not None else ""
+    print(f"tsrec serve: {served.name}, {served.n_items} items; history {c['history_loaded']:,} events{skipped}; "
           f"log {c['replayed']:,} replayed ({c['replay_skipped']} skipped) in {time.perf_counter() - t0:.2f} s; "
-          f"http://{args.host}:{args.port}", file=sys.stderr, flush=True)
+          f"writes {'need the API key' if api_key else 'open'}; http://{args.host}:{args.port}",
+          file=sys.stderr, flush=True)
     run(app, host=args.host, port=args.port, log_level=args.log_level)
     return 0
 
@@ -227,6 +252,16 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--cold-window-days", type=float, default=7.0)
     s.add_argument("--threads", type=int, default=1, help="torch threads per request")
     s.add_argument("--log-level", default="warning")
+    s.add_argument("--allow-pickle", action="store_true",
+                   help="also load a pickled model (not a torch checkpoint): this RUNS any code in the file; "
+                        "only for files you made")
+    s.add_argument("--api-key", default=None, help="require this key (X-API-Key header) for POST /events; default "
+                                                   "$TSREC_API_KEY, none = writes open")
+    s.add_argument("--max-body-bytes", type=int, default=16_384, help="larger request bodies get a 413")
+    s.add_argument("--write-rate", default="300/second",
+                   help="POST /events per client address, e.g. 50/second or 1000/minute; 'off' for none")
+    s.add_argument("--max-future-seconds", type=float, default=300.0,
+                   help="events stamped further ahead of the server's clock get a 422")
     s.set_defaults(func=cmd_serve)
 
     q = sub.add_parser("prequential", help="replay a data set test-then-train with an online learner")

@@ -35,11 +35,11 @@ def check(records):
     assert not {50, 181} & set(warm)
 
     # bad input: 422 with a message, nothing logged
-    assert set(records["bad_status"].values()) == {422} and len(records["bad_status"]) == 5
+    assert set(records["bad_status"].values()) == {422} and len(records["bad_status"]) == 7
     assert "unknown item" in records["bad_unknown_item_message"]
     assert records["bad_requests_changed_state"] is False
     m = records["metrics_counts"]
-    assert m["events_accepted"] == 5 and m["events_rejected"] == 4 and m["cold_start"] == 1
+    assert m["events_accepted"] == 5 and m["events_rejected"] == 6 and m["cold_start"] == 1
     assert m["history_loaded"] == 100_000 and m["replayed"] == 0
 
     # latency is measured and ordered; a restart replays every acknowledged event; the process is gone

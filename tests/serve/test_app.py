@@ -51,7 +51,7 @@ class Server:
         self.url = f"http://127.0.0.1:{port}"
         env = {**os.environ, "PYTHONPATH": str(REPO), "TSREC_THREADS": "1"}
         cmd = [sys.executable, "-m", "tsrec.cli", "serve", "--checkpoint", str(self.checkpoint), "--db", str(self.db),
-               "--port", str(port), "--history", str(self.history), "--max-k", "20"]
+               "--port", str(port), "--history", str(self.history), "--max-k", "20", "--allow-pickle"]
         self.proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=open(self.log, "ab"), stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -149,11 +149,15 @@ def test_service_rejects_what_it_cannot_use(service):
         service.post_event(EventIn(user=1, item=999_999))
     with pytest.raises(Rejected, match="milliseconds"):
         service.post_event(EventIn(user=1, item=3, timestamp=time.time() * 1000))
-    with pytest.raises(Rejected, match="finite"):
+    with pytest.raises(Rejected, match="between 0"):
         service.post_event(EventIn(user=1, item=3, timestamp=-1))
-    with pytest.raises(Rejected, match="256"):
+    with pytest.raises(Rejected, match="1 to 128 characters"):
         service.post_event(EventIn(user="x" * 300, item=3))
+    with pytest.raises(Rejected, match="ahead of the server's clock"):
+        service.post_event(EventIn(user=1, item=3, timestamp=time.time() + 3600))
     assert len(service.log) == 0
+    slightly_ahead = service.post_event(EventIn(user=1, item=3, timestamp=time.time() + 60))  # a fast client clock
+    assert slightly_ahead["timestamp"] <= time.time() and len(service.log) == 1
 
 
 def test_create_app_exposes_the_service(setup, tmp_path):
@@ -227,14 +231,44 @@ def test_metrics_count_requests_and_latency(server):
     assert lat["count"] == m["recommendations"] >= 3 and {"p50_ms", "p90_ms", "p99_ms", "max_ms"} <= set(lat)
 
 
+CRAFTED = [  # (method, path, json or raw body, expected status): each once made the server answer 500
+    ("post", "/events", {"user": "²", "item": 3}, 422),             # isdigit() is true, int() is not
+    ("post", "/events", {"user": "1" * 5000, "item": 3}, 422),     # past Python's int-conversion limit
+    ("post", "/events", b'{"user": ' + b"7" * 5000 + b', "item": 3}', 400),   # not even parseable JSON for Python
+    ("post", "/events", {"user": 10**30, "item": 3}, 422),          # past SQLite's 64-bit integers
+    ("post", "/events", {"user": "", "item": 3}, 422),              # cannot be addressed in a URL
+    ("post", "/events", {"user": "a/b", "item": 3}, 422),
+    ("post", "/events", {"user": 1, "item": "x" * 10_000}, 422),   # echoed back at most ~100 characters
+    ("post", "/events", {"user": 1, "item": "x" * 100_000}, 413),  # past the body limit
+    ("post", "/events", {"user": 1, "item": 3, "timestamp": time.time() + 3600}, 422),
+    ("get", "/users/1/recommendations?now=1e19", None, 422),       # past int64 seconds
+    ("get", "/users/%C2%B2/recommendations", None, 422),
+    ("get", "/users/" + "9" * 5000 + "/recommendations", None, 422),
+]
+
+
+@pytest.mark.parametrize("method, path, body, status", CRAFTED, ids=[f"{m}-{i}" for i, (m, *_) in enumerate(CRAFTED)])
+def test_crafted_input_gets_a_short_4xx_and_the_server_keeps_answering(server, method, path, body, status):
+    with httpx.Client(base_url=server.url, timeout=10) as client:         # one keep-alive connection throughout
+        kwargs = {} if body is None else ({"content": body, "headers": {"content-type": "application/json"}}
+                                          if isinstance(body, bytes) else {"json": body})
+        r = client.request(method.upper(), path, **kwargs)
+        assert r.status_code == status, r.text[:300]
+        assert len(r.text) < 2_000                                          # never the input echoed back whole
+        assert client.get("/health").status_code == 200
+
+
 def test_sigkill_loses_no_acknowledged_event_and_replay_rebuilds_state(server, setup):
     rng = np.random.default_rng(1)
     items = sorted(setup["items"])
     events = [{"user": int(u), "item": int(i), "timestamp": int(time.time()) - 100 + n}
               for n, (u, i) in enumerate(zip(rng.integers(1, 61, 40), rng.choice(items, 40)))]
-    with ThreadPoolExecutor(4) as pool:
-        responses = list(pool.map(lambda e: _post(server, **e), events))
-    assert all(r.status_code == 201 for r in responses)
+    bad = [{"user": 10**30, "item": items[0]}, {"user": "²", "item": items[0]}, {"user": 1, "item": 999_999}] * 10
+    with ThreadPoolExecutor(6) as pool:                                    # bad writers beside the good ones
+        results = list(pool.map(lambda e: (e, _post(server, **e)), [x for pair in zip(events, bad) for x in pair]))
+    responses = [r for e, r in results if e in events]
+    assert all(r.status_code == 201 for r in responses), [r.text for r in responses if r.status_code != 201][:3]
+    assert all(r.status_code == 422 for e, r in results if e not in events)
     acked = {(r.json()["seq"], e["user"], e["item"], e["timestamp"]) for r, e in zip(responses, events)}
     users = [1, 2, 3, 17, "brand-new-user"]
     before = {u: _recs(server, u) for u in users}
@@ -254,3 +288,36 @@ def test_sigkill_loses_no_acknowledged_event_and_replay_rebuilds_state(server, s
         assert after["items"] == before[u]["items"], f"user {u}"
         np.testing.assert_allclose(after["scores"], before[u]["scores"], rtol=1e-6)
         assert after["history"] == before[u]["history"]
+
+
+def test_api_key_guards_writes_and_reads_stay_open(setup, tmp_path):
+    from fastapi.testclient import TestClient
+
+    app = create_app(setup["model"], setup["item_map"], setup["user_map"], db_path=tmp_path / "e.sqlite",
+                     api_key="s3cret")
+    with TestClient(app) as client:
+        event = {"user": 1, "item": sorted(setup["items"])[0]}
+        assert client.post("/events", json=event).status_code == 401
+        assert client.post("/events", json=event, headers={"X-API-Key": "wrong"}).status_code == 401
+        assert client.post("/events", json=event, headers={"X-API-Key": "s3cret"}).status_code == 201
+        assert client.get("/users/1/recommendations").status_code == 200
+        health = client.get("/health").json()
+        assert health["log"] == "e.sqlite" and "/" not in health["log"]      # no absolute path shown
+        assert len(app.state.tsrec["log"]) == 1
+
+
+def test_write_rate_limit_and_body_limit(setup, tmp_path):
+    from fastapi.testclient import TestClient
+
+    app = create_app(setup["model"], setup["item_map"], setup["user_map"], db_path=tmp_path / "e.sqlite",
+                     write_rate="5/minute", max_body_bytes=200)
+    with TestClient(app) as client:
+        item = sorted(setup["items"])[0]
+        codes = [client.post("/events", json={"user": u, "item": item}).status_code for u in range(1, 9)]
+        assert codes == [201] * 5 + [429] * 3
+        assert "too many events" in client.post("/events", json={"user": 1, "item": item}).json()["detail"]
+        assert client.get("/users/1/recommendations").status_code == 200        # reads are not limited
+        big = client.post("/events", content=b'{"user": 1, "item": "' + b"x" * 500 + b'"}',
+                          headers={"content-type": "application/json"})
+        assert big.status_code == 413 and "200 bytes" in big.json()["detail"]
+        assert len(app.state.tsrec["log"]) == 5

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -46,4 +48,33 @@ def test_a_failing_apply_is_reported_but_the_event_stays_logged(tmp_path):
     with pytest.raises(KeyError):
         log.append(1, 1, 1, apply=boom)
     assert len(log) == 1  # a replay will apply it
+    log.close()
+
+
+def test_an_event_that_cannot_be_stored_fails_alone_even_inside_a_shared_commit(tmp_path):
+    log = EventLog(tmp_path / "events.sqlite")
+    gate = threading.Event()
+    original = log._commit
+
+    sizes = []
+
+    def slow_first_commit(batch):                  # hold the first commit so that the others queue up behind it
+        gate.wait(5)
+        sizes.append(len(batch))
+        return original(batch)
+
+    log._commit = slow_first_commit
+    good = [(u, 10 + u, 1_000 + u) for u in range(1, 13)]
+    bad = [(10**30, 99, 2_000)] * 4                # past SQLite's 64-bit integers: fails at INSERT
+    with ThreadPoolExecutor(8) as pool:
+        futures = [pool.submit(log.append, *row) for row in [x for pair in zip(good, bad + [None] * 8) for x in pair
+                                                              if x is not None]]
+        time.sleep(0.3)
+        gate.set()
+        outcomes = [(f.exception(timeout=30), None if f.exception() else f.result()) for f in futures]
+    errors = [e for e, _ in outcomes if e is not None]
+    assert len(errors) == len(bad) and all(isinstance(e, OverflowError) for e in errors), errors
+    logged = {row[1:] for row in log.replay()}
+    assert logged == set(good) and len(logged) == len(good)
+    assert max(sizes) > 2                          # good and bad events were in one attempted commit
     log.close()

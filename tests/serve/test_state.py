@@ -1,18 +1,11 @@
-"""Tests of tsrec.serve.state: user ids, live histories (late events kept in time order), cold-start
+"""Tests of tsrec.serve.state: live histories (late events kept in time order), cold-start
 popularity, and latency summaries (of recorded numbers: nothing here is timed)."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from tsrec.serve import Latency, LiveState, normalize_user
-
-
-def test_normalize_user():
-    assert normalize_user(7) == normalize_user("7") == normalize_user(np.int64(7)) == 7
-    assert normalize_user("-3") == -3 and normalize_user("007") == "007" and normalize_user("alice") == "alice"
-    with pytest.raises(ValueError, match="boolean"):
-        normalize_user(True)
+from tsrec.serve import Latency, LiveState
 
 
 def test_live_state_keeps_histories_in_time_order():

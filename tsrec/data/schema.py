@@ -72,7 +72,8 @@ def read_frame(data: pd.DataFrame | str | Path) -> pd.DataFrame:
         if suffix.startswith(".pkl") or suffix.startswith(".pickle"):
             return pd.read_pickle(path)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError, ValueError) as e:
-        raise DataError(f"{path} is not a readable {suffix or 'data'} file ({e})") from e
+        raise DataError(f"{path} is not a readable {suffix or 'data'} file ({str(e)[:200]}); save it as UTF-8 with a "
+                        "header row user,item,timestamp (Unix seconds)") from e
     raise DataError(f"{path}: unknown file type {path.suffix!r}; use .csv, .parquet or .pkl")
 
 

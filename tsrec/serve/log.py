@@ -42,7 +42,11 @@ class EventLog:
 
     def append(self, user: Any, item: Any, timestamp: int, apply: Any = None) -> int:
         """Durably append one event and return its sequence number; ``apply(seq, row)`` runs after the
-        commit, in log order, before any later event's (so memory follows the log exactly)."""
+        commit, in log order, before any later event's (so memory follows the log exactly).
+
+        Events waiting at the same time share one commit; if that commit fails, each is retried in a
+        transaction of its own, so one event that cannot be stored never fails another client's event.
+        """
         p = _Pending((user, item, int(timestamp), time.time()), apply)
         with self._qlock:
             self._queue.append(p)
@@ -51,31 +55,37 @@ class EventLog:
                 with self._qlock:
                     batch, self._queue = self._queue, []
                 try:
-                    self.conn.execute("BEGIN IMMEDIATE")
-                    try:
-                        for q in batch:
-                            q.seq = self.conn.execute(
-                                "INSERT INTO events (user, item, timestamp, received) VALUES (?, ?, ?, ?)",
-                                q.row).lastrowid
-                        self.conn.execute("COMMIT")
-                    except BaseException:
-                        self.conn.execute("ROLLBACK")
-                        raise
-                    self.commits += 1
-                except BaseException as e:  # noqa: BLE001 - every waiter must learn of the failure
+                    self._commit(batch)
+                except Exception:  # noqa: BLE001 - retried one by one: each event gets its own outcome
                     for q in batch:
-                        q.error, q.seq = e, None
+                        try:
+                            self._commit([q])
+                        except Exception as e:  # noqa: BLE001 - this event's own failure, for its own caller
+                            q.error, q.seq = e, None
                 for q in batch:
                     try:
                         if q.error is None and q.apply is not None:
                             q.apply(q.seq, q.row)
-                    except BaseException as e:  # noqa: BLE001 - logged but not applied: a replay will apply it
+                    except Exception as e:  # noqa: BLE001 - logged but not applied: a replay will apply it
                         q.error = e
                     finally:
                         q.done = True
         if p.error is not None:
             raise p.error
         return int(p.seq)
+
+    def _commit(self, batch: list[_Pending]) -> None:
+        """Insert the batch in one transaction, synced at COMMIT; rolled back whole on any error."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            for q in batch:
+                q.seq = self.conn.execute("INSERT INTO events (user, item, timestamp, received) VALUES (?, ?, ?, ?)",
+                                          q.row).lastrowid
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.commits += 1
 
     def replay(self) -> Iterator[tuple[int, Any, Any, int]]:
         """Every logged event as (seq, user, item, timestamp), in log order."""

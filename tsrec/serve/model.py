@@ -55,7 +55,7 @@ class ServedModel:
         """Encoded id of a raw item id, 0 if unknown (a dict lookup: IdMap.encode goes through pandas)."""
         if self._items is None or self._items[0] is not self.item_map:
             self._items = (self.item_map, {v: i + 1 for i, v in enumerate(self.item_map.raw.tolist())})
-        return self._items[1].get(raw, 0)
+        return _lookup(self._items[1], raw)
 
     def user_index(self, raw: Any) -> int:
         """Encoded id of a raw user id, 0 if unknown or if the model has no user map."""
@@ -63,11 +63,17 @@ class ServedModel:
             return 0
         if self._users is None or self._users[0] is not self.user_map:
             self._users = (self.user_map, {v: i + 1 for i, v in enumerate(self.user_map.raw.tolist())})
-        return self._users[1].get(raw, 0)
+        return _lookup(self._users[1], raw)
 
     @property
     def name(self) -> str:
         return str(getattr(self.model, "name", type(self.model).__name__))
+
+
+def _lookup(index: dict, raw: Any) -> int:
+    """``index[raw]``, also for an int given where the map holds its string ("7" for 7), else 0."""
+    found = index.get(raw, 0)
+    return found or (index.get(str(raw), 0) if isinstance(raw, int) else 0)
 
 
 def _as_idmap(ids: IdMap | Any | None) -> IdMap | None:
@@ -88,7 +94,7 @@ def plain_ids(values: np.ndarray) -> list:
 def save_model(model: Scorer, path: str | Path, item_map: IdMap, user_map: IdMap | None = None,
                item_counts: np.ndarray | None = None, info: dict | None = None) -> Path:
     """Save a model with its id maps: sequence models as a ``tsrec.training`` checkpoint (ids in its ``extra``),
-    any other Recommender as a pickle (load only files you made yourself: pickle runs code)."""
+    any other Recommender as a pickle (``load_model`` reads it only with ``allow_pickle=True``: pickle runs code)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     extra = {"item_ids": plain_ids(item_map.raw), "user_ids": None if user_map is None else plain_ids(user_map.raw),
@@ -110,8 +116,13 @@ def _from_extra(model: Scorer, extra: dict, path: Path) -> ServedModel:
                        None if counts is None else np.asarray(counts, dtype=np.float64), dict(extra.get("info") or {}))
 
 
-def load_model(path: str | Path, device: str | None = "cpu") -> ServedModel:
-    """Load what ``save_model`` wrote (or a ``tsrec.training`` checkpoint whose extra holds ``item_ids``)."""
+def load_model(path: str | Path, device: str | None = "cpu", allow_pickle: bool = False) -> ServedModel:
+    """Load what ``save_model`` wrote (or a ``tsrec.training`` checkpoint whose extra holds ``item_ids``).
+
+    A checkpoint is read with ``torch.load(weights_only=True)``, which runs no code. A pickled model (any model
+    that is not a torch sequence model) loads only with ``allow_pickle=True``: unpickling runs whatever code the
+    file carries, so allow it only for files you made yourself.
+    """
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path} does not exist: train one with `tsrec train --out {path}`")
@@ -120,6 +131,9 @@ def load_model(path: str | Path, device: str | None = "cpu") -> ServedModel:
     if head.startswith(b"PK"):                                   # torch.save's zip format
         model = load_checkpoint(path, device=device)
         return _from_extra(model, getattr(model, "checkpoint_extra", {}) or {}, path)
+    if not allow_pickle:
+        raise DataError(f"{path} is not a tsrec checkpoint; a pickled model loads only with --allow-pickle "
+                        "(allow_pickle=True), which runs any code inside the file: use it only for files you made")
     with open(path, "rb") as f:
         try:
             payload = pickle.load(f)

@@ -9,19 +9,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["normalize_user", "LiveState", "Latency"]
-
-
-def normalize_user(user: Any) -> int | str:
-    """A user id as an int when it is one (7 and "7" are the same user), else as a string."""
-    if isinstance(user, bool):
-        raise ValueError("a user id must be an int or a string, not a boolean")
-    if isinstance(user, (int, np.integer)):
-        return int(user)
-    s = str(user)
-    if s.lstrip("-").isdigit() and str(int(s)) == s:
-        return int(s)
-    return s
+__all__ = ["LiveState", "Latency"]
 
 
 class LiveState:
