@@ -274,9 +274,7 @@ def create_app(model: Any, item_ids: Any = None, user_ids: Any = None, db_path: 
     open. ``max_body_bytes``: larger request bodies get a 413. ``write_rate``: a per-client limit on
     ``POST /events`` in the ``limits`` notation (e.g. "100/second"; slowapi, keyed by client address), 429 past it.
     """
-    from fastapi import FastAPI, HTTPException, Query
-    from fastapi.exceptions import RequestValidationError
-    from fastapi.responses import JSONResponse, Response
+    from fastapi import FastAPI
 
     if threads:
         torch.set_num_threads(int(threads))
@@ -292,9 +290,18 @@ def create_app(model: Any, item_ids: Any = None, user_ids: Any = None, db_path: 
     app = FastAPI(title="tsrec recommender", version="0.1.0", lifespan=lifespan,
                   description=f"model {served.name}: {served.n_items} items; events are logged durably before 201")
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
-    limited = _write_limiter(app, write_rate)
     app.state.tsrec = {"served": served, "state": service.state, "log": service.log, "counters": service.counters,
                        "service": service}
+
+    _add_routes(app, service, api_key, _write_limiter(app, write_rate))
+    return app
+
+
+def _add_routes(app: FastAPI, service: Service, api_key: str | None, limited: Callable) -> None:
+    """The four routes over ``service``; writes go through ``limited`` (the rate limit) and the API key check."""
+    from fastapi import HTTPException, Query
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.responses import JSONResponse, Response
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError):
@@ -335,7 +342,6 @@ def create_app(model: Any, item_ids: Any = None, user_ids: Any = None, db_path: 
 
     app.get("/health")(service.health)
     app.get("/metrics")(service.metrics)
-    return app
 
 
 def _write_limiter(app: Any, rate: str | None) -> Callable:
