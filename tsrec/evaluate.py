@@ -60,9 +60,17 @@ def _scores_for(model_or_scores: ModelOrScores, batch: QueryBatch) -> torch.Tens
     return scores[torch.tensor(batch.users, dtype=torch.long)].float()
 
 
+def _padding_mask(n_rows: int, n_cols: int) -> torch.Tensor:
+    """Mask only column 0 (the padding id): the unmasked protocol."""
+    mask = torch.zeros((n_rows, n_cols), dtype=torch.bool)
+    mask[:, 0] = True
+    return mask
+
+
 def evaluate(model_or_scores: ModelOrScores, split: Split, stage: str = "test", ks: Sequence[int] = DEFAULT_KS,
              batch_size: int = 1024, item_counts: np.ndarray | None = None, distance: M.Distance | None = None,
-             per_user: bool = False, target: str = "first") -> dict | tuple[dict, pd.DataFrame]:
+             per_user: bool = False, target: str = "first", mask_seen: bool = True
+             ) -> dict | tuple[dict, pd.DataFrame]:
     """Score every query of ``stage`` against all items and return all metrics at every k.
 
     ``model_or_scores``: a Recommender, a ``[n_users + 1, n_items + 1]`` score matrix indexed by user id,
@@ -70,6 +78,7 @@ def evaluate(model_or_scores: ModelOrScores, split: Split, stage: str = "test", 
     when not given) feeds novelty; ``distance`` (see ``tsrec.metrics``) enables intra-list diversity.
     With ``per_user=True`` also returns a DataFrame (user, target, rank) for intervals and breakdowns.
     ``target`` ("first" or "all") chooses the targets of a temporal split (see ``eval_queries``).
+    ``mask_seen=False`` ranks the user's seen items too (RecBole's protocol for sequential models).
     """
     queries, targets = eval_queries(split, stage, target)
     if item_counts is None:  # users who know each item (novelty's p_i), not raw event counts
@@ -80,7 +89,7 @@ def evaluate(model_or_scores: ModelOrScores, split: Split, stage: str = "test", 
     for start in range(0, len(queries), batch_size):
         b = queries[start:start + batch_size]
         scores = _scores_for(model_or_scores, b)
-        mask = seen_mask(b, scores.shape[1])
+        mask = seen_mask(b, scores.shape[1]) if mask_seen else _padding_mask(len(b), scores.shape[1])
         tgt = torch.tensor(targets[start:start + batch_size], dtype=torch.long)
         rank, auc = M.ranks_and_auc(scores, tgt, mask)
         ranks.append(rank)
@@ -133,13 +142,14 @@ def score_trajectories(model: ModelOrScores, events: pd.DataFrame, batch_size: i
     return pd.DataFrame({"user": queries.users, "timestamp": queries.now, "item": items, "percentile": pct})
 
 
-def validator(split: Split, target: str = "first", ks: Sequence[int] = (10,)) -> Callable[[object], dict]:
+def validator(split: Split, target: str = "first", ks: Sequence[int] = (10,), mask_seen: bool = True
+              ) -> Callable[[object], dict]:
     """The validation callback of a training loop: ``validate(model)`` -> validation metrics at ``ks`` (full
-    ranking, seen items masked), so a model's training never imports this evaluator."""
+    ranking, seen items masked unless ``mask_seen=False``), so a model's training never imports this evaluator."""
     if target not in ("first", "all"):
         raise ValueError(f"target must be 'first' or 'all', got {target!r}")
 
     def validate(model: object) -> dict:
-        return evaluate(model, split, "valid", ks=ks, target=target)
+        return evaluate(model, split, "valid", ks=ks, target=target, mask_seen=mask_seen)
 
     return validate
