@@ -57,8 +57,9 @@ book: data
 chapter: data
 	$(PY) -m tsrec book run --chapter $(CH)
 
+# As root (a container, a cloud notebook VM) Jupyter refuses to start without --allow-root.
 lab: data
-	$(PY) -m jupyter lab --ip 127.0.0.1 --no-browser --notebook-dir chapters
+	$(PY) -m jupyter lab --ip 127.0.0.1 --no-browser --notebook-dir chapters $(if $(filter 0,$(shell id -u)),--allow-root)
 
 bench: data
 	$(PY) benchmarks/run.py

@@ -116,3 +116,17 @@ def test_evaluate_equals_the_individual_metric_functions():
     assert default["novelty@5"] == pytest.approx(M.novelty(top, known, split.train["user"].nunique()))
     with pytest.raises(ValueError, match="exceeds"):
         evaluate(scores, split, "test", ks=(split.n_items + 1,))
+
+
+def test_unmasked_protocol_ranks_seen_items_too(ml100k_loo):
+    q, targets = eval_queries(ml100k_loo, "test")
+    # scores that put every seen item above the target: masked, the target is first; unmasked, it is not
+    scores = torch.zeros(ml100k_loo.n_users + 1, ml100k_loo.n_items + 1)
+    mask = seen_mask(q, ml100k_loo.n_items + 1)
+    scores[torch.tensor(q.users)] = mask.float() * 2.0
+    scores[torch.tensor(q.users), torch.tensor(targets)] = 1.0
+    assert evaluate(scores, ml100k_loo, "test", ks=(1,))["HR@1"] == 1.0
+    raw = evaluate(scores, ml100k_loo, "test", ks=(1, 10), mask_seen=False)
+    assert raw["HR@1"] == 0.0  # every user has at least one seen item ranked above the target
+    pop = _popularity(ml100k_loo)
+    assert evaluate(pop, ml100k_loo, "test", ks=(10,), mask_seen=False)["HR@10"] < 0.0859

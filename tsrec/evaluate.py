@@ -1,7 +1,8 @@
 """Full-ranking evaluation: every model (or score matrix) ranked against all items, seen items masked.
 
-Protocol (BOOK.md): for stage ``valid`` a user's history is the training part, for ``test`` it is
-training + validation; every item of that history is masked; the target is never masked. Equal
+The book's protocol: for stage ``valid`` a user's history is the training part, for ``test`` it is
+training + validation; every item of that history is masked (``mask_seen=False`` keeps them, RecBole's
+protocol for sequential models, benchmarks/anchors.md); the target is never masked. Equal
 scores are ordered by item id (lower first), the same order the top-k lists use, so ranks and lists
 agree and a rerun gives identical numbers. Metrics come from ``tsrec.metrics``.
 """

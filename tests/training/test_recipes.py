@@ -20,11 +20,27 @@ from .helpers import small
 def test_sequence_dataset_windows_keep_time_order_and_row_order_for_ties():
     df = pd.DataFrame({"user": [1, 1, 1, 1, 2, 3, 3], "item": [4, 2, 3, 1, 5, 6, 7],
                        "timestamp": [30, 10, 10, 40, 5, 1, 2]})
-    ds = SequenceDataset(df, max_len=2)
+    ds = SequenceDataset(df, max_len=2, windows="last")
     assert ds.users.tolist() == [1, 3]  # user 2 has one event: nothing to predict
     assert ds.items.tolist() == [[3, 4], [0, 6]] and ds.targets.tolist() == [[4, 1], [0, 7]]
     assert ds.times.tolist() == [[10, 30], [0, 1]] and ds.next_times.tolist() == [[30, 40], [0, 2]]
     assert len(ds) == 2 and [t.tolist() for t in ds[1]] == [3, [0, 6], [0, 1], [0, 2], [0, 7]]
+
+
+def test_all_windows_make_every_later_event_a_target_once_with_half_a_window_of_context():
+    n = 23
+    df = pd.DataFrame({"user": [1] * n + [2] * 3, "item": list(range(1, n + 1)) + [5, 6, 7],
+                       "timestamp": list(range(n)) + [0, 1, 2]})
+    last, every = SequenceDataset(df, max_len=6, windows="last"), SequenceDataset(df, max_len=6)
+    assert len(last) == 2 and sorted(last.targets[last.targets > 0].tolist()) == [6, 7] + list(range(18, 24))
+    user1 = every.targets[every.users == 1]
+    assert sorted(user1[user1 > 0].tolist()) == list(range(2, n + 1))  # events 2..23 of user 1, each once
+    assert every.targets[every.users == 2].tolist() == [[0, 0, 0, 0, 6, 7]]
+    for items, targets in zip(every.items[every.users == 1], user1):
+        first = int((targets > 0).nonzero()[0])
+        assert items[0] == 0 or (items[:first + 1] > 0).sum() >= 3  # >= max_len // 2 events seen first
+    with pytest.raises(ValueError, match="windows must be"):
+        SequenceDataset(df, max_len=6, windows="some")
 
 
 def test_length_buckets_cover_every_row_once_and_group_similar_lengths():

@@ -30,9 +30,11 @@ OPTIMIZERS = ("adamw", "adam", "sgd")
 class TrainConfig:
     """Training settings. ``None`` means the model family's default (``tsrec.training.recipes``).
 
-    ``loss``, ``n_negatives``, ``bucket_by_length`` and ``eval_target`` concern sequence models only:
-    the loss ("ce" full softmax, "bce" with sampled negatives, "sampled_softmax"), its negatives, batching
-    users of similar length, and the validation target of a temporal split ("first" or "all" events).
+    ``loss``, ``n_negatives``, ``windows``, ``bucket_by_length`` and ``eval_target`` concern sequence models
+    only: the loss ("ce" full softmax, "bce" with sampled negatives, "sampled_softmax"), its negatives, which
+    part of each history trains ("all" of it in overlapping windows, or the "last" window; see
+    ``recipes.SequenceDataset``), batching windows of similar length, and the validation target of a temporal
+    split ("first" or "all" events).
     """
 
     epochs: int | None = None
@@ -52,6 +54,7 @@ class TrainConfig:
     progress: bool = True
     loss: str | None = None
     n_negatives: int | None = None
+    windows: str | None = None
     bucket_by_length: bool = True
     eval_target: str = "first"
 

@@ -1,8 +1,8 @@
 """How each torch model family is fed to the one training loop: its batches, its loss and its defaults.
 
-Sequence models train every position of every user's window at once (each user's last ``max_len + 1``
-events, inputs 0..n-2, targets 1..n-1; RecBole instead makes one padded sample per prefix, a hundred times as
-many samples, see benchmarks/speed_results.md); batches group users of similar length. The generative model does the
+Sequence models train every position of a window of ``max_len + 1`` events at once (inputs 0..n-2, targets
+1..n-1), with windows covering each user's whole history (RecBole instead makes one padded sample per prefix,
+about 25 times as many samples, see benchmarks/speed_results.md); batches group windows of similar length. The generative model does the
 same over item tokens. BPR-MF draws (user, seen item, unseen item) triples; the rating models minimise J.
 """
 from __future__ import annotations
@@ -51,17 +51,45 @@ def _device(model: nn.Module) -> torch.device:
 
 # ----------------------------------------------------------------------------- sequence models
 class SequenceDataset(Dataset):
-    """Per user with >= 2 events: left-padded inputs (items, times, next times) and next-item targets."""
+    """Left-padded training windows (items, times, next times) and next-item targets of users with >= 2 events.
 
-    def __init__(self, interactions: pd.DataFrame, max_len: int):
+    ``windows="last"`` keeps each user's last ``max_len + 1`` events. ``"all"`` covers the whole history, as
+    RecBole's one-sample-per-prefix does: windows of ``max_len + 1`` events every ``max_len // 2`` events back
+    from the last, each training only the targets the next window does not (so every event after a user's
+    first is a target once, with at least ``max_len // 2`` events of context).
+    """
+
+    def __init__(self, interactions: pd.DataFrame, max_len: int, windows: str = "all"):
         require_columns(interactions, ("user", "item", "timestamp"), what="training interactions")
+        if windows not in ("last", "all"):
+            raise ValueError(f"windows must be 'last' or 'all', got {windows!r}")
         seqs = user_sequences(interactions)
         seqs = seqs[seqs["items"].map(len) >= 2]
-        self.users = torch.from_numpy(np.array(seqs.index, dtype=np.int64))
-        items, times = left_pad(seqs["items"].tolist(), max_len + 1), left_pad(seqs["timestamps"].tolist(), max_len + 1)
-        real = items[:, :-1] > 0  # the window's first event is input only
-        self.items, self.targets = torch.from_numpy(items[:, :-1]), torch.from_numpy(np.where(real, items[:, 1:], 0))
-        self.times, self.next_times = torch.from_numpy(times[:, :-1]), torch.from_numpy(np.where(real, times[:, 1:], 0))
+        users, items, times, first_k = [], [], [], []
+        stride = max(1, max_len // 2) if windows == "all" else None
+        for user, it, tm in zip(seqs.index, seqs["items"], seqs["timestamps"]):
+            end = len(it)
+            while True:
+                start = max(0, end - max_len - 1)
+                users.append(user)
+                items.append(it[start:end])
+                times.append(tm[start:end])
+                # the window's events are at offsets 0..n-1 and its targets at 1..n-1; but for the earliest
+                # window, train only the last `stride` (the earlier window holds the others, with more context)
+                first_k.append(1 if start == 0 or stride is None else end - start - stride)
+                if stride is None or start == 0:
+                    break
+                end -= stride
+        width = max_len + 1
+        items_p, times_p = left_pad(items, width), left_pad(times, width)
+        real = items_p[:, :-1] > 0
+        lengths = np.array([len(x) for x in items])
+        col = np.arange(width - 1)[None, :]
+        trained = real & (col >= (width - lengths + np.array(first_k))[:, None] - 1)
+        self.users = torch.from_numpy(np.array(users, dtype=np.int64))
+        self.items, self.targets = torch.from_numpy(items_p[:, :-1]), torch.from_numpy(np.where(trained, items_p[:, 1:], 0))
+        self.times = torch.from_numpy(times_p[:, :-1])
+        self.next_times = torch.from_numpy(np.where(real, times_p[:, 1:], 0))
 
     def __len__(self) -> int:
         return len(self.users)
@@ -92,11 +120,11 @@ def _sequence_defaults(model: SequentialRecommender, frame: pd.DataFrame, cfg: T
     if loss not in LOSSES:
         raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
     return {**COMMON, "epochs": 200, "batch_size": 32, "lr": 2e-3, "optimizer": "adamw", "grad_clip": 1.0,
-            "patience": 20, "loss": loss, "n_negatives": DEFAULT_NEGATIVES[loss]}
+            "patience": 20, "loss": loss, "n_negatives": DEFAULT_NEGATIVES[loss], "windows": "all"}
 
 
 def _sequence_build(model: SequentialRecommender, frame: pd.DataFrame, cfg: TrainConfig) -> tuple[Batches, BatchLoss]:
-    dataset = SequenceDataset(frame, model.max_len)
+    dataset = SequenceDataset(frame, model.max_len, cfg.windows)
     if len(dataset) == 0:
         raise ValueError("no user has two or more training events: there is no next item to learn")
     shuffle = torch.Generator().manual_seed(cfg.seed)
