@@ -203,3 +203,53 @@ def test_quality_report_bursts_and_now_as_datetime():
 def test_bad_inputs_raise_clear_errors(call, message):
     with pytest.raises(ValueError, match=re.escape(message)):
         call()
+
+
+def _train_log(seed: int = 0) -> pd.DataFrame:
+    """3,000 events of 30 users over ML-100K's dates; items 1-40 common, items 41-55 rated twice each."""
+    rng = np.random.default_rng(seed)
+    lo, hi = pd.Timestamp("1997-09-20", tz="UTC").timestamp(), pd.Timestamp("1998-04-22", tz="UTC").timestamp()
+    items = np.r_[rng.integers(1, 41, 2970), np.repeat(np.arange(41, 56), 2)]
+    t = np.sort(rng.integers(int(lo), int(hi), 3000))
+    return pd.DataFrame({"user": rng.integers(1, 31, 3000), "item": rng.permutation(items), "timestamp": t,
+                         "rating": np.float32(4)})
+
+
+def test_log_fingerprint_ignores_row_order_and_sees_every_change():
+    log = _train_log()
+    assert ts.log_fingerprint(log) == ts.log_fingerprint(log.sample(frac=1, random_state=1))
+    assert ts.log_fingerprint(log) != ts.log_fingerprint(log.assign(timestamp=log["timestamp"] + 1))
+    assert ts.log_fingerprint(log) != ts.log_fingerprint(pd.concat([log, log.head(1)]))
+
+
+def test_corrupted_logs_break_what_they_say_and_fixes_restore_it():
+    train = _train_log()
+    cases = ts.corrupted_logs(train, n_users=30, seed=0)
+    fp = {k: ts.log_fingerprint(log) for k, (log, _) in cases.items()}
+    clean_fp = fp[("clean data", "-")]
+    t = train["timestamp"]
+    in_storm = int(((t >= pd.Timestamp("1998-02-01 18:00", tz="UTC").timestamp())
+                    & (t < pd.Timestamp("1998-02-02", tz="UTC").timestamp())).sum())
+    assert in_storm > 0 and cases[("retry storm", "corrupted")][1] == 19 * in_storm
+    assert cases[("retry storm", "corrupted")][0].duplicated().sum() == 19 * in_storm
+    ms_log, n_ms = cases[("clock in ms", "corrupted")]
+    assert n_ms == int((t > t.max() - 30 * DAY).sum()) and (ms_log["timestamp"] > 10**11).sum() == n_ms
+    back, n_back = cases[("backfill at import time", "corrupted")]
+    import_t = pd.Timestamp("1998-01-15 12:00", tz="UTC").timestamp()
+    assert n_back > 100 and (back["timestamp"] == import_t).sum() >= n_back
+    assert (cases[("backfill at import time", "drop crowded seconds")][0]["timestamp"] != import_t).all()
+    spam_log, n_spam = cases[("spam", "corrupted")]
+    spam = spam_log.iloc[len(train):]
+    assert n_spam == 6000 == len(spam) and spam["user"].nunique() == 20 and set(spam["item"]) <= set(range(41, 56))
+    assert spam["timestamp"].between(pd.Timestamp("1998-01-01", tz="UTC").timestamp(),
+                                     pd.Timestamp("1998-01-01 01:00", tz="UTC").timestamp()).all()
+    # the fixes that can restore the clean log do; the ones that cannot, do not
+    assert fp[("retry storm", "prep.clean")] == clean_fp == fp[("clock in ms", "repaired (/1000)")]
+    assert len(cases[("clock in ms", "prep.clean (drop)")][0]) == len(train) - n_ms
+    assert fp[("backfill at import time", "drop crowded seconds")] != clean_fp
+    assert len(cases[("spam", "first rating per pair")][0]) <= len(train) + 200
+    assert all(n is None for (_, v), (_, n) in cases.items() if v not in ("-", "corrupted"))
+    # deterministic in the seed, and the input is left alone
+    again = ts.corrupted_logs(train, 30, seed=0)[("spam", "corrupted")][0]
+    assert ts.log_fingerprint(again) == fp[("spam", "corrupted")]
+    assert ts.log_fingerprint(train) == clean_fp and len(train) == 3000

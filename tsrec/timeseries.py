@@ -6,6 +6,7 @@ input. Calendar bins are aligned in UTC: hours and days on the epoch, weeks on M
 """
 from __future__ import annotations
 
+import hashlib
 import time as _time
 import warnings
 from collections.abc import Hashable, Iterable
@@ -13,14 +14,15 @@ from collections.abc import Hashable, Iterable
 import numpy as np
 import pandas as pd
 
-from tsrec.times import EPOCH_1990, TimeLike, calendar_step, floor_to, to_seconds
+from tsrec.prep import clean
+from tsrec.times import DAY, EPOCH_1990, TimeLike, calendar_step, floor_to, to_seconds
 
 _PERIODS = ("dayofweek", "hour")
 
 __all__ = [
     "event_counts", "seasonal_profile", "decompose", "seasonal_strength", "autocorrelation",
     "robust_zscore", "outliers_zscore", "outliers_iqr", "outliers_hampel",
-    "rolling_median", "ewma", "replace_outliers", "quality_report",
+    "rolling_median", "ewma", "replace_outliers", "quality_report", "log_fingerprint", "corrupted_logs",
 ]
 
 
@@ -366,3 +368,51 @@ def quality_report(df: pd.DataFrame, now: TimeLike | None = None, burst_seconds:
     out["count"] = out["count"].astype("Int64")
     out["share"] = (out["count"] / out["denominator"].where(out["denominator"] > 0)).astype("float64")
     return out[["check", "count", "share", "note"]]
+
+
+# --------------------------------------------------------------------------- corrupted logs
+def log_fingerprint(log: pd.DataFrame) -> str:
+    """SHA-1 of the multiset of (user, item, timestamp) rows: two logs with one fingerprint give one count model."""
+    rows = log[["user", "item", "timestamp"]].to_numpy(dtype="int64")
+    return hashlib.sha1(rows[np.lexsort(rows.T[::-1])].tobytes()).hexdigest()
+
+
+def corrupted_logs(train: pd.DataFrame, n_users: int, seed: int = 0
+                   ) -> dict[tuple[str, str], tuple[pd.DataFrame, int | None]]:
+    """Chapter 3's four ways a log breaks, each with its fix: (scenario, version) -> (log, rows changed or added).
+
+    Retry storm (1998-02-01 18:00-24:00 logged 20 times), clock in milliseconds (the last 30 days), backfill
+    stamped with its import time (the first 60 days at 1998-01-15 12:00), spam (20 random users rate 10 items
+    that have 1-3 training events 30 times each within 1998-01-01's first hour). The count is None for a fix.
+    """
+    rng = np.random.default_rng(seed)
+    t = train["timestamp"]
+    at = lambda s: int(to_seconds(s))  # noqa: E731
+    storm = (t >= at("1998-02-01 18:00")) & (t < at("1998-02-02"))
+    storm_log = pd.concat([train] + [train[storm]] * 19).sort_index(kind="stable")
+    recent = t > t.max() - 30 * DAY
+    ms_log = train.assign(timestamp=t.where(~recent, t * 1000))
+    ms_repaired = ms_log.assign(timestamp=np.where(ms_log["timestamp"] > 10**11, ms_log["timestamp"] // 1000,
+                                                   ms_log["timestamp"]))
+    early = t < t.min() + 60 * DAY
+    backfill_log = train.assign(timestamp=t.where(~early, at("1998-01-15 12:00")))
+    per_second = backfill_log.groupby("timestamp")["user"].transform("size")
+    counts = np.bincount(train["item"], minlength=int(train["item"].max()) + 1)
+    spam_items = rng.choice(np.flatnonzero((counts >= 1) & (counts <= 3)), 10, replace=False)
+    bots = rng.choice(np.arange(1, n_users + 1), 20, replace=False)
+    spam = pd.DataFrame([(b, i, at("1998-01-01") + int(rng.integers(0, 3600)))
+                         for b in bots for _ in range(30) for i in spam_items],
+                        columns=["user", "item", "timestamp"]).assign(rating=np.float32(5))
+    spam_log = pd.concat([train, spam], ignore_index=True)
+    return {
+        ("clean data", "-"): (train, 0),
+        ("retry storm", "corrupted"): (storm_log, len(storm_log) - len(train)),
+        ("retry storm", "prep.clean"): (clean(storm_log)[0], None),
+        ("clock in ms", "corrupted"): (ms_log, int(recent.sum())),
+        ("clock in ms", "prep.clean (drop)"): (clean(ms_log)[0], None),
+        ("clock in ms", "repaired (/1000)"): (ms_repaired, None),
+        ("backfill at import time", "corrupted"): (backfill_log, int(early.sum())),
+        ("backfill at import time", "drop crowded seconds"): (backfill_log[per_second <= 100], None),
+        ("spam", "corrupted"): (spam_log, len(spam)),
+        ("spam", "first rating per pair"): (spam_log.drop_duplicates(["user", "item"]), None),
+    }

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 
 def check(records):
+    assert all(v is True for k, v in records.items() if k.startswith("exercise:")), "a solution cell fails its check"
+    assert len([k for k in records if k.startswith("exercise:")]) >= 4
     # environment: the Makefile's targets, what `make setup` runs, and the pinned versions are the installed ones
     assert {"setup", "data", "test", "book", "chapter", "bench"} <= set(records["makefile_targets"])
     assert records["make_setup_commands"] >= 5
@@ -20,6 +22,12 @@ def check(records):
     for k in ("HR@10", "NDCG@10", "MRR@10"):
         assert abs(cli[k] - again[k]) <= 5.1e-5, (k, cli[k], again[k])
     assert again["HR@10"] > 0.05                                   # random ranking: about 0.006
+    # popularity on the same split (the anchor of benchmarks/anchors.md), and SASRec against it, paired
+    pop = records["pop_test_metrics"]
+    assert abs(pop["HR@10"] - 0.0859) < 5e-4 and abs(pop["NDCG@10"] - 0.0449) < 5e-4
+    d, half = records["sasrec_minus_pop_ndcg"]
+    assert abs(d - (again["NDCG@10"] - pop["NDCG@10"])) < 1e-4 and half > 0
+    assert abs(records["sasrec_over_pop_ndcg"] - again["NDCG@10"] / pop["NDCG@10"]) < 1e-3
 
     # serving: health, recommendations that react to posted events and never repeat seen items
     h = records["health"]
@@ -27,7 +35,8 @@ def check(records):
     before, after, posted = records["recs_before"], records["recs_after"], records["posted_items"]
     assert len(before) == len(after) == 10 and before != after
     assert not set(posted) & set(after)
-    assert records["history_before_after"] == [272, 275]
+    assert records["history_before_after"] == [272, 275]           # the prose: three events against 272 earlier ones
+    assert records["kept_in_top10"] == len(set(before) & set(after)) < 10
     # cold start: recent popularity of the log, so the three films just posted (the only recent events) lead
     assert records["cold_start_flags"] == [True, False]
     cold, warm = records["cold_then_warm_items"]
@@ -45,6 +54,7 @@ def check(records):
     # latency is measured and ordered; a restart replays every acknowledged event; the process is gone
     assert records["latency_get_p50_ms"] > 0 and records["latency_server_p50_ms"] > 0  # measured, not compared
     assert records["latency_post_p50_ms"] > 0
+    assert records["latency_server_p50_ms"] < records["latency_get_p50_ms"]   # the server's part of the round trip
     assert records["sigterm_returncode"] in (0, -15)
     assert records["restart_replayed"] == records["restart_accepted_before"] > 5
     assert records["restart_same_recs"] is True and records["restart_same_events"] is True

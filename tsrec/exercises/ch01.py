@@ -30,16 +30,25 @@ def ch01_time_sensitivity(answer: float, scores: tuple = (0.2, 0.5, 0.5, 0.9), h
     return _report(_close(answer, expected), "pairs with a zero interval are dropped from both the sum and N")
 
 
-def ch01_popularity_tiebreak(answer: float) -> bool:
-    """Ex. 1.4: popularity's test HR@10 on ML-100K when timestamp ties are ordered by item id instead of file row."""
-    import torch
+def _prediction_note(prediction: float | None, answer: float) -> None:
+    """Say how far the reader's prediction, written down before running the code, was from the computed answer."""
+    if prediction is None:
+        return
+    off = float(prediction) - float(answer)
+    rel = f" ({abs(off) / abs(float(answer)):.0%} of the answer)" if float(answer) else ""
+    print(f"Your prediction {float(prediction):.4f}, your computed answer {float(answer):.4f}: off by {off:+.4f}{rel}")
 
+
+def ch01_knn_tiebreak(answer: float, prediction: float | None = None, k_neighbors: int = 100) -> bool:
+    """Ex. 1.4 (predict, then run): item-kNN's test HR@10 on ML-100K when timestamp ties are ordered by item id."""
     from tsrec import data, splits
     from tsrec.evaluate import evaluate
+    from tsrec.models.knn import ItemKNN
 
     df = data.load("ml-100k").interactions.sort_values(["timestamp", "item"], kind="stable")
     split = splits.leave_one_out(df)
-    pop = torch.as_tensor(np.bincount(split.train["item"], minlength=split.n_items + 1), dtype=torch.float32)
-    expected = evaluate(pop, split, "test", ks=(10,))["HR@10"]
-    return _report(_close(answer, expected, tol=5e-4),
-                   "sort by (timestamp, item) with a stable sort, split, count training items, evaluate HR@10")
+    knn = ItemKNN(k_neighbors=k_neighbors).fit(split.train, split.n_users, split.n_items)
+    ok = _report(_close(answer, evaluate(knn, split, "test", ks=(10,))["HR@10"], tol=5e-4),
+                 "sort by (timestamp, item) with a stable sort, split, fit ItemKNN(k_neighbors=100), evaluate HR@10")
+    _prediction_note(prediction, answer)
+    return ok

@@ -7,6 +7,15 @@ from tsrec.exercises._common import _close, _report
 from tsrec.times import DAY
 
 
+def _prediction_note(prediction: float | None, answer: float) -> None:
+    """Say how far the reader's prediction, written down before running the code, was from the computed answer."""
+    if prediction is None:
+        return
+    off = float(prediction) - float(answer)
+    rel = f" ({abs(off) / abs(float(answer)):.0%} of the answer)" if float(answer) else ""
+    print(f"Your prediction {float(prediction):.4f}, your computed answer {float(answer):.4f}: off by {off:+.4f}{rel}")
+
+
 def _ml100k_prequential_ndcg(half_life_days: float, every: int = 10) -> float:
     """NDCG@10 of OnlinePopularity(half_life_days) on ML-100K, every ``every``-th event from the median time."""
     from tsrec import data
@@ -53,10 +62,19 @@ def ch04_3_prequential_ndcg(answer: float, half_life_days: float = 7.0, every: i
                    "start=median timestamp); summarize(...)['NDCG@10']")
 
 
-def ch04_3_best_half_life(answer: float, candidates: tuple = (1 / 24, 1.0, 7.0, 30.0, 365.0),
-                          every: int = 10) -> bool:
-    """Ex. 4.3.4: the half-life (days) among ``candidates`` with the best prequential NDCG@10 (protocol of 4.3.3)."""
-    scores = {d: _ml100k_prequential_ndcg(d, every) for d in candidates}
-    best = max(scores, key=scores.get)
-    return _report(_close(answer, best, tol=1e-3),
-                   "run exercise 3's protocol for each candidate half-life and keep the best NDCG@10")
+def ch04_3_online_knn_window(answer: float, prediction: float | None = None, window: int = 5,
+                              every: int = 10) -> bool:
+    """Ex. 4.3.4 (predict, then run): prequential NDCG@10 of OnlineItemKNN(window=``window``) on ML-100K, every
+    ``every``-th event from the median time."""
+    from tsrec import data
+    from tsrec import online as S
+
+    src = S.EventSource(data.load("ml-100k").interactions, encode=True)
+    start = int(src.frame["timestamp"].median())
+    res = S.prequential(src, S.OnlineItemKNN(src.n_items, window=window), k=10, every=every, start=start,
+                        progress=False)
+    ok = _report(_close(answer, S.summarize(res)["NDCG@10"], tol=1e-6),
+                 "EventSource(df, encode=True); prequential(src, OnlineItemKNN(src.n_items, window=5), every=10, "
+                 "start=median timestamp); summarize(...)['NDCG@10']")
+    _prediction_note(prediction, answer)
+    return ok

@@ -70,7 +70,8 @@ class RecentPopularity(_TimedEvents):
     """Events per item in the window (now - window, now] of each query: "popular lately", no future events.
 
     A strong baseline under a global time split (benchmarks/anchors.md: popular-in-the-last-7-days beats
-    vanilla SASRec on ML-20M). With ``tiebreak`` items with equal window counts (often 0) are ordered by their count as of now.
+    vanilla SASRec on ML-20M). With ``tiebreak`` items with equal window counts (often 0) are ordered by
+    their count as of now.
     """
 
     name = "RecentPop"

@@ -2,8 +2,8 @@
 
 Sequence models train every position of a window of ``max_len + 1`` events at once (inputs 0..n-2, targets
 1..n-1), with windows covering each user's whole history (RecBole instead makes one padded sample per prefix,
-about 25 times as many samples, see benchmarks/speed_results.md); batches group windows of similar length. The generative model does the
-same over item tokens. BPR-MF draws (user, seen item, unseen item) triples; the rating models minimise J.
+about 25 times as many samples, see benchmarks/speed_results.md); batches group windows of similar length.
+The generative model does the same over item tokens. BPR-MF draws (user, seen item, unseen item) triples; the rating models minimise J.
 """
 from __future__ import annotations
 
@@ -87,7 +87,8 @@ class SequenceDataset(Dataset):
         col = np.arange(width - 1)[None, :]
         trained = real & (col >= (width - lengths + np.array(first_k))[:, None] - 1)
         self.users = torch.from_numpy(np.array(users, dtype=np.int64))
-        self.items, self.targets = torch.from_numpy(items_p[:, :-1]), torch.from_numpy(np.where(trained, items_p[:, 1:], 0))
+        self.items = torch.from_numpy(items_p[:, :-1])
+        self.targets = torch.from_numpy(np.where(trained, items_p[:, 1:], 0))
         self.times = torch.from_numpy(times_p[:, :-1])
         self.next_times = torch.from_numpy(np.where(real, times_p[:, 1:], 0))
 
