@@ -3,7 +3,8 @@
 Sequence models train every position of a window of ``max_len + 1`` events at once (inputs 0..n-2, targets
 1..n-1), with windows covering each user's whole history (RecBole instead makes one padded sample per prefix,
 about 25 times as many samples, see benchmarks/speed_results.md); batches group windows of similar length.
-The generative model does the same over item tokens. BPR-MF draws (user, seen item, unseen item) triples; the rating models minimise J.
+The generative model does the same over item tokens. BPR-MF draws (user, seen item, unseen item) triples;
+the rating models minimise J.
 """
 from __future__ import annotations
 
