@@ -45,3 +45,12 @@ def test_device(monkeypatch):
     if not torch.cuda.is_available():
         with pytest.raises(RuntimeError, match="CUDA is not available"):
             config.device("cuda")
+
+
+def test_progress_bars_follow_tqdm_disable(monkeypatch):
+    from tsrec.config import progress_wanted
+
+    monkeypatch.delenv("TQDM_DISABLE", raising=False)
+    assert progress_wanted(True) and not progress_wanted(False)
+    monkeypatch.setenv("TQDM_DISABLE", "1")
+    assert not progress_wanted(True)

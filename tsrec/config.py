@@ -81,3 +81,9 @@ def device(prefer: str | None = None) -> "torch.device":
     if mps is not None and mps.is_available():
         return torch.device("mps")
     return torch.device("cpu")
+
+
+def progress_wanted(wanted: bool = True) -> bool:
+    """Whether to draw a progress bar: ``wanted`` unless ``TQDM_DISABLE`` is set (as in the book's papermill
+    runs), which a bar given an explicit ``disable=`` would otherwise ignore."""
+    return bool(wanted) and os.environ.get("TQDM_DISABLE", "").lower() in ("", "0", "false")

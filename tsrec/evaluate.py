@@ -18,6 +18,7 @@ import torch
 from tqdm.auto import tqdm
 
 from tsrec import metrics as M
+from tsrec.config import progress_wanted
 from tsrec.queries import QueryBatch, event_queries, queries_from_frames, seen_mask
 from tsrec.splits import Split
 
@@ -119,7 +120,7 @@ def compare(models: dict, split: Split, stage: str = "test", ks: Sequence[int] =
     Adds ``fit_s`` (seconds to fit) and ``eval_s``; extra keyword arguments go to ``evaluate``.
     """
     rows = []
-    for name, model in tqdm(models.items(), desc="models", disable=not progress):
+    for name, model in tqdm(models.items(), desc="models", disable=not progress_wanted(progress)):
         t0 = time.perf_counter()
         if fit:
             model.fit(split.train, split.n_users, split.n_items)

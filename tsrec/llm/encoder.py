@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from tqdm import tqdm
+from tqdm.auto import tqdm
 
 from tsrec import config
 from tsrec.llm.locate import DEFAULT_ENCODER, PACKAGED_ENCODERS, local_path, resolve_device, safe_name
@@ -112,7 +112,8 @@ class TextEncoder:
         order = np.argsort([len(t) for t in texts], kind="stable")
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         starts = range(0, len(texts), self.batch_size)
-        for s in tqdm(starts, desc="encoding", unit="batch", disable=not show_progress or len(starts) < 2):
+        quiet = not config.progress_wanted(show_progress) or len(starts) < 2
+        for s in tqdm(starts, desc="encoding", unit="batch", disable=quiet):
             idx = order[s : s + self.batch_size]
             batch = self.tokenizer(
                 [texts[i] for i in idx], padding=True, truncation=True, max_length=self.max_length, return_tensors="pt"

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from tqdm import tqdm
+from tqdm.auto import tqdm
 
 from tsrec import config
 from tsrec.llm.locate import DEFAULT_LM, PACKAGED_LMS, local_path, resolve_device, safe_name
@@ -193,7 +193,7 @@ class GenerativeLM:
             )
         scores = [np.zeros(len(c), dtype=np.float64) for c in candidates]
         total = sum(len(rows) for rows in groups.values())
-        with tqdm(total=total, desc="scoring", unit="cand", disable=not show_progress) as bar:
+        with tqdm(total=total, desc="scoring", unit="cand", disable=not config.progress_wanted(show_progress)) as bar:
             for prompt, rows in groups.items():
                 prefix = self._prefix(prompt)
                 for s in range(0, len(rows), batch_size):

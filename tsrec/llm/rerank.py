@@ -16,8 +16,9 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 import torch
-from tqdm import tqdm
+from tqdm.auto import tqdm
 
+from tsrec.config import progress_wanted
 from tsrec.evaluate import eval_queries
 from tsrec.llm.lm import TEMPORAL_LABELS, GenerativeLM
 from tsrec.llm.text import compact_history, history_to_text
@@ -197,7 +198,7 @@ def label_time_sensitivity(lm: GenerativeLM, texts: pd.Series, labels: Sequence[
         raise ValueError(f"calibrate must be 'null', 'batch' or False, got {calibrate!r}")
     labels = list(labels or TEMPORAL_LABELS)
     raw, probs = [], []
-    for text in tqdm(texts.tolist(), desc="labelling", unit="item", disable=not show_progress):
+    for text in tqdm(texts.tolist(), desc="labelling", unit="item", disable=not progress_wanted(show_progress)):
         label, p = lm.classify(lm.chat(template.format(text=text)), labels)
         raw.append(label)
         probs.append(p)

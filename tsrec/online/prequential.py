@@ -16,6 +16,7 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
+from tsrec.config import progress_wanted
 from tsrec.metrics import per_user_rank_metrics, target_ranks
 from tsrec.online.events import Event, EventSource, as_events, time_bound
 from tsrec.online.learners import OnlineLearner
@@ -69,7 +70,7 @@ def prequential(stream: EventSource | pd.DataFrame | str | Path | Iterable[Event
     if max_events is not None and total is not None:
         total = min(total, max_events)
     bar = tqdm(total=total, desc=f"prequential {getattr(learner, 'name', type(learner).__name__)}",
-               disable=not progress, mininterval=1.0)
+               disable=not progress_wanted(progress), mininterval=1.0)
     timing = {"predict": 0.0, "learn": 0.0}
     pending: list[tuple[int, Event, bool]] = []
 

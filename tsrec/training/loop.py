@@ -16,10 +16,10 @@ from typing import Any
 import pandas as pd
 import torch
 from torch import nn
-from tqdm import tqdm
+from tqdm.auto import tqdm
 
 from tsrec.config import device as pick_device
-from tsrec.config import seed_everything
+from tsrec.config import progress_wanted, seed_everything
 
 __all__ = ["TrainConfig", "TrainResult", "OPTIMIZERS", "make_optimizer", "optimizer_step", "run"]
 
@@ -144,7 +144,7 @@ def run(model: nn.Module, batches: Callable[[], Iterable[Any]], batch_loss: Call
     rows, best = [], {"value": -sign * math.inf, "epoch": 0, "state": None, "metrics": {}, "seconds": 0.0}
     waited, stopped, train_seconds = 0, "max epochs", 0.0
     start = time.perf_counter()
-    bar = tqdm(range(1, cfg.epochs + 1), desc=type(model).__name__, disable=not cfg.progress)
+    bar = tqdm(range(1, cfg.epochs + 1), desc=type(model).__name__, disable=not progress_wanted(cfg.progress))
     for epoch in bar:
         t0 = time.perf_counter()
         model.train()
