@@ -4,6 +4,8 @@
 #   make test            set up, fetch data, lint (ruff), run all tests (unit + smoke notebooks + nbval)
 #   make chapter CH=01   execute one chapter in place
 #   make data | lab | bench | bench-quick | clean
+#   make student         the student copy in student/: no outputs, exercise solutions replaced by stubs
+#   make html | test-html   the HTML book in docs/_build/html (no execution); its test in headless Chromium
 #   make flink-env | flink-test   optional PyFlink path (flink/README.md; needs Java 17)
 
 PYTHON ?= python3
@@ -23,10 +25,10 @@ export TRANSFORMERS_OFFLINE := 1
 export HF_HUB_DISABLE_TELEMETRY := 1
 export PYTHONHASHSEED := 0
 
-.PHONY: help setup data test test-book book chapter lab bench bench-quick freeze clean
+.PHONY: help setup data test test-book book chapter lab bench bench-quick freeze clean student html test-html test-lab
 
 help:
-	@sed -n '1,8p' Makefile
+	@sed -n '1,10p' Makefile
 
 # The virtual environment is (re)built when it is missing or older than the pins.
 $(STAMP): requirements.txt pyproject.toml
@@ -91,3 +93,30 @@ flink-env: $(FLINK_STAMP)
 # The Flink job against tsrec's embedded runner on the same events (about a minute).
 flink-test: $(STAMP) $(FLINK_STAMP)
 	TSREC_FLINK_PYTHON=$(abspath $(FLINK_VENV))/bin/python $(PY) -m pytest -q tests/test_flink.py
+
+# Classroom and publishing (issue 16). The student copy needs only the package; the HTML book needs
+# requirements-docs.txt, installed into the same .venv under requirements.txt's pins (`make test` is unchanged).
+DOCS_STAMP := $(VENV)/.tsrec-docs-installed
+SITE       ?= docs/_build/html
+SUDO       := $(if $(filter 0,$(shell id -u)),,sudo)
+
+$(DOCS_STAMP): requirements-docs.txt $(STAMP)
+	$(PY) -m pip install --quiet -r requirements-docs.txt -c requirements.txt
+	@touch $@
+
+student: $(STAMP)
+	$(PY) -m tsrec book student
+
+html: $(DOCS_STAMP)
+	$(PY) -m tsrec book html --out $(SITE)
+
+# Headless Chromium, its driver and CJK fonts come from Debian's packages, installed here when missing.
+test-html: html
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null && command -v fc-list >/dev/null && \
+	  fc-list | grep -q "Noto Sans CJK" || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	  $(SUDO) apt-get install -y -qq --no-install-recommends chromium chromium-driver fonts-noto-cjk fontconfig; }
+	TSREC_TEST_HTML=1 TSREC_HTML_SITE=$(SITE) TSREC_HTML_SCREENSHOT=$(SITE)/../screenshot-01_basics.png \
+	  $(PY) -m pytest -q tests/test_html.py
+
+test-lab: $(STAMP)
+	$(PY) -m pytest -q tests/test_lab.py

