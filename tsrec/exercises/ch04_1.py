@@ -10,9 +10,10 @@ from tsrec.times import DAY
 
 def _prediction_note(prediction: float | None, answer: float) -> None:
     """Say how far the reader's prediction, written down before running the code, was from the computed answer."""
-    if prediction is None:
+    try:
+        off = float(prediction) - float(answer)
+    except (TypeError, ValueError):  # no prediction written down, or no answer computed yet
         return
-    off = float(prediction) - float(answer)
     rel = f" ({abs(off) / abs(float(answer)):.0%} of the answer)" if float(answer) else ""
     print(f"Your prediction {float(prediction):.4f}, your computed answer {float(answer):.4f}: off by {off:+.4f}{rel}")
 
