@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tsrec.exercises._common import _close, _report
+from tsrec.exercises._common import _close, _prediction_note, _report
 
 
 def ch01_ndcg(answer: float, rank: int = 3, k: int = 10) -> bool:
@@ -29,14 +29,6 @@ def ch01_time_sensitivity(answer: float, scores: tuple = (0.2, 0.5, 0.5, 0.9), h
     expected = time_sensitivity(np.array(scores), np.array(hours, dtype=float), zero_interval="skip")
     return _report(_close(answer, expected), "pairs with a zero interval are dropped from both the sum and N")
 
-
-def _prediction_note(prediction: float | None, answer: float) -> None:
-    """Say how far the reader's prediction, written down before running the code, was from the computed answer."""
-    if prediction is None:
-        return
-    off = float(prediction) - float(answer)
-    rel = f" ({abs(off) / abs(float(answer)):.0%} of the answer)" if float(answer) else ""
-    print(f"Your prediction {float(prediction):.4f}, your computed answer {float(answer):.4f}: off by {off:+.4f}{rel}")
 
 
 def ch01_knn_tiebreak(answer: float, prediction: float | None = None, k_neighbors: int = 100) -> bool:

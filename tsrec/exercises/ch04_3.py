@@ -3,18 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from tsrec.exercises._common import _close, _report
+from tsrec.exercises._common import _close, _prediction_note, _report
 from tsrec.times import DAY
-
-
-def _prediction_note(prediction: float | None, answer: float) -> None:
-    """Say how far the reader's prediction, written down before running the code, was from the computed answer."""
-    try:
-        off = float(prediction) - float(answer)
-    except (TypeError, ValueError):  # no prediction written down, or no answer computed yet
-        return
-    rel = f" ({abs(off) / abs(float(answer)):.0%} of the answer)" if float(answer) else ""
-    print(f"Your prediction {float(prediction):.4f}, your computed answer {float(answer):.4f}: off by {off:+.4f}{rel}")
 
 
 def _ml100k_prequential_ndcg(half_life_days: float, every: int = 10) -> float:
