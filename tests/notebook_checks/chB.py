@@ -4,6 +4,7 @@ from __future__ import annotations
 
 
 def check(records):
+    smoke = records["smoke"]
     assert all(v is True for k, v in records.items() if k.startswith("exercise:")), "a solution cell fails its check"
     assert len([k for k in records if k.startswith("exercise:")]) >= 4
     # environment: the Makefile's targets, what `make setup` runs, and the pinned versions are the installed ones
@@ -37,6 +38,12 @@ def check(records):
     assert not set(posted) & set(after)
     assert records["history_before_after"] == [272, 275]           # the prose: three events against 272 earlier ones
     assert records["kept_in_top10"] == len(set(before) & set(after)) < 10
+    if not smoke:        # the prose: SASRec's test metrics; three horror events turn the list around
+        assert abs(cli["HR@10"] - 0.2131) < 2e-3 and abs(cli["NDCG@10"] - 0.1044) < 2e-3
+        assert abs(records["sasrec_over_pop_ndcg"] - 2.3) < 0.05
+        d, half = records["sasrec_minus_pop_ndcg"]
+        assert abs(d - 0.0596) < 2e-3 and abs(half - 0.0174) < 1e-3 and d > half
+        assert records["horror_in_top10_before_after"] == [0, 7] and records["kept_in_top10"] == 1
     # cold start: recent popularity of the log, so the three films just posted (the only recent events) lead
     assert records["cold_start_flags"] == [True, False]
     cold, warm = records["cold_then_warm_items"]
