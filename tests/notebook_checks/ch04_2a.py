@@ -1,13 +1,9 @@
-"""Chapter 4.2, part 1 (sequence models): values a wrong implementation would not produce, and the numbers the
-prose quotes (default run)."""
+"""Chapter 4.2, part 1 (sequence models): values a wrong implementation would not produce."""
 from __future__ import annotations
 
 import math
 
 import pytest
-
-KNN = "ItemKNN (time-decayed)"
-BASELINES = {"Popularity", "Recent popularity", KNN, "BPR-MF"}
 
 
 def _table(records, prefix):
@@ -15,16 +11,8 @@ def _table(records, prefix):
     return {k[len(prefix) + 1:-1]: v for k, v in records.items() if k.startswith(prefix + "[")}
 
 
-def _clear(pair):
-    """A paired difference [d, half-width] whose 95% interval excludes zero."""
-    d, half = pair
-    return abs(d) > half
-
-
 def check(records):
     smoke = records["smoke"]
-    assert all(v is True for k, v in records.items() if k.startswith("exercise:")), "a solution cell fails its check"
-    assert len([k for k in records if k.startswith("exercise:")]) >= 5
 
     # time in the two logs: ML-100K is mostly ties within short sessions; latest-small has more long gaps
     tie_ml, tie_ls = records["gaps[ML-100K][gap = 0 s (tie)]"], records["gaps[ML latest-small][gap = 0 s (tie)]"]
@@ -32,19 +20,16 @@ def check(records):
     assert records["gaps[ML latest-small][gap > 1 day]"] > records["gaps[ML-100K][gap > 1 day]"]
     assert records["gaps[ML-100K][median user span (h)]"] < 24
     assert records["tisasrec_r0_share_ml100k"] > 0.3          # TiSASRec's interval is 0 for many pairs on ML-100K
-    # at initialisation every time encoding is about as loud as the item embedding it is added to; Time2Vec without
-    # its scaling (raw log-seconds, no 1/sqrt(k)) would start several times louder
+    # at initialisation every time encoding is about as loud as the item embedding it is added to (Time2Vec's
+    # log-time is scaled for that; of raw log-seconds it would start several times louder)
     for enc in ("time2vec", "time2vec_now", "log_interval", "calendar"):
         assert 0.3 < records[f"time_over_item_norm[{enc}]"] < 2
-    for enc in ("time2vec", "time2vec_now"):
-        assert records[f"unscaled_over_item_norm[{enc}]"] > 2.5 * records[f"time_over_item_norm[{enc}]"]
-    assert records["log1p_year"] == pytest.approx(17.27, abs=0.01)
 
-    # training on all positions: far fewer windows than prefix samples; the RecBole anchors are printed
-    windows = records["windows"]
-    assert records["prefix_samples"] > 20 * windows["last"] and windows["all"] > windows["last"]
-    s_epoch = records["anchor_recbole_s_per_epoch"]
-    assert len(s_epoch) >= 2 and round(min(s_epoch.values())) == 102 and round(max(s_epoch.values())) == 151
+    # training on all positions: one window per user against one sample per prefix
+    assert records["prefix_samples"] > 50 * records["windows"]
+    if not smoke:
+        assert records["windows"] == 943
+        assert records["prefix_samples"] == 100_000 - 3 * 943  # = 97,171, RecBole's samples per epoch (ANCHORS.md)
 
     # causality: changing the last event moves no earlier position; changing the first moves the last
     assert records["causal_max_leak"] < 1e-5
@@ -54,49 +39,31 @@ def check(records):
     assert movers <= {"SASRec+time2vec_now"}
     assert ("SASRec+time2vec_now" in models) == ("SASRec+time2vec_now" in movers)
 
-    # the comparison on ML-100K: sane metrics and intervals for every model, the recency baselines included
+    # the comparison on ML-100K: sane metrics and intervals for every model
     ndcg, hr, ci = _table(records, "ml[NDCG@10]"), _table(records, "ml[HR@10]"), _table(records, "ml[NDCG@10 ±95%]")
-    assert BASELINES | {"GRU4Rec", "NextItNet", "SASRec", "TiSASRec", "TimeSensitiveModel"} <= set(ndcg)
+    assert {"Popularity", "BPR-MF", "GRU4Rec", "NextItNet", "SASRec", "TiSASRec", "TimeSensitiveModel"} <= set(ndcg)
     for name in ndcg:
         assert 0.0 <= ndcg[name] <= hr[name] <= 1.0, name
         assert ci[name] is None or (math.isfinite(ci[name]) and ci[name] >= 0.0), name
-    epochs_run, best = _table(records, "ml[epochs run]"), _table(records, "ml[best epoch]")
-    for name in set(ndcg) - BASELINES:                         # epoch counts and early stopping, no time budget
-        assert 1 <= best[name] <= epochs_run[name], name
     assert any(k.startswith("SASRec+") for k in ndcg)          # at least one time encoding was trained
-    for fam in ("Recent popularity", KNN):
-        assert records[f"chosen_seconds[{fam}]"] > 0
-    diffs = _table(records, "ml_diff")
-    assert {f"{n} − {KNN}" for n in set(ndcg) - BASELINES} <= set(diffs)   # every sequence model against item-kNN
-    where = _table(records, "where")
-    assert set(where) == {"0 s (same second)", "1 s – 1 min", "1 min – 1 h", "> 1 h"}
-    assert sum(w["test users"] for w in where.values()) == records["ml_queries"]
     assert set(_table(records, "shuffled_ndcg")) and all(0.0 <= v <= 1.0 for v in _table(records, "shuffled_ndcg").values())
     ls = _table(records, "ls[NDCG@10]")
-    assert BASELINES | {"SASRec"} <= set(ls) and records["ls_queries"] > 100
+    assert {"Popularity", "BPR-MF", "SASRec"} <= set(ls) and records["ls_queries"] > 100
 
     if smoke:
         return
-    _check_default_run(records, ndcg, hr, diffs, where, ls)
-
-
-def _check_default_run(records, ndcg, hr, diffs, where, ls):
-    """The numbers of the default run that the prose quotes."""
-    assert records["windows"]["last"] == 943
-    assert records["prefix_samples"] == 100_000 - 3 * 943  # = 97,171, RecBole's samples per epoch
-    # popularity reproduces the anchors of benchmarks/anchors.md (identical split)
+    # default settings: popularity reproduces the anchors of ANCHORS.md (identical split)
     assert ndcg["Popularity"] == pytest.approx(0.0449, abs=5e-4)
     assert hr["Popularity"] == pytest.approx(0.0859, abs=5e-4)
-    # the recency baselines are chosen inside their grids
-    assert records[f"chosen_inside_grid[{KNN}]"] is True
     # SASRec beats popularity beyond the paired interval; BPR-MF beats popularity
-    d, half = diffs["SASRec − Popularity"]
+    d, half = records["ml_diff[SASRec − Popularity]"]
     assert d > half > 0
     assert ndcg["BPR-MF"] > ndcg["Popularity"]
+    assert ndcg["SASRec"] > 1.3 * ndcg["Popularity"]
     # the shuffled-order control: SASRec loses a clear part of its score without the order of histories
     assert _table(records, "shuffled_ndcg")["SASRec"] < ndcg["SASRec"] - 0.01
     # the book's model, made to work, stays clearly below a plain LSTM reading the same histories
-    d, half = diffs["TimeSensitiveModel − LSTM4Rec"]
+    d, half = records["ml_diff[TimeSensitiveModel − LSTM4Rec]"]
     assert d < -half < 0
     # on latest-small's global split the test has thousands of queries, most from users new after the cut
     assert records["ls_queries"] > 3000

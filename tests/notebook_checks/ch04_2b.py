@@ -11,7 +11,7 @@ PROBES = {"weekday": 1 / 7, "weekday after a gap": 1 / 7, "later date": 1 / 2, "
 TWO_WAY = ("later date", "movie order (titles)", "movie order (with years)")
 
 
-def check(records: dict) -> None:
+def check(records):
     smoke = records["smoke"]
 
     # SmolLM2 gives every digit its own token; words stay whole; time in a prompt costs tokens
@@ -54,17 +54,9 @@ def check(records: dict) -> None:
     assert records["enc_weekend_acc"] * 7 == pytest.approx(round(records["enc_weekend_acc"] * 7))
     assert records["enc_year_distance_spearman"] < 0  # nearer years, more similar strings
 
-    # how loud Time2Vec starts next to the item embedding: as built about as loud, raw log-seconds much louder
-    assert records["log1p_year"] == pytest.approx(17.27, abs=0.01)
-    assert 0.5 < records["t2v_loudness_built"] < 1.5 and records["t2v_loudness_raw"] > 2 * records["t2v_loudness_built"]
-
-    # sequence models: popularity is chapter 1's anchor; trained models beat it; the earlier baselines are in
+    # sequence models: popularity is the ANCHORS figure; trained models beat it
     assert records["pop_test_hr10"] == pytest.approx(0.0859, abs=5e-4)
     pop = records["seq[Popularity][NDCG@10]"]
-    knn = records["knn_name"]
-    assert knn == "item-kNN, time-decayed (h = 10 s)"
-    assert records[f"seq[{knn}][NDCG@10]"] == pytest.approx(0.1074, abs=5e-4)
-    assert records["seq[recent popularity (30 d window)][NDCG@10]"] == pytest.approx(0.0468, abs=5e-4)
     assert records["seq[SASRec][NDCG@10]"] > pop + (0.005 if smoke else 0.02)
     assert records["seq[GPT-2 (items)][NDCG@10]"] > pop
     best = records["best_trained"]
@@ -75,38 +67,3 @@ def check(records: dict) -> None:
         assert 0 < records[f"seq[{name}][NDCG@10 ±]"] < 0.05
     # ML-100K: many test events share the second of the user's last known event
     assert 0.2 < records["test_gap_share_same_second"] < 0.7
-    sizes = records["test_gap_n"]
-    assert sum(sizes.values()) == 943
-    # the gap-group contrasts: the Bonferroni interval is the wider one; the family is contrasts x groups
-    family = records["gap_family_size"]
-    assert family == (8 if smoke else 12)
-    for key, half in records.items():
-        if key.startswith("gap_paired_ci[") and half == half and half is not None:
-            wide = records[key.replace("gap_paired_ci[", "gap_paired_ci_bonferroni[")]
-            assert wide > half > 0 or wide == half == 0
-
-    if not smoke:  # the numbers the prose quotes
-        assert sizes == {"same second": 415, "< 1 h": 465, "1 h - 1 day": 12, "> 1 day": 51}
-        def paired(label):
-            return records[f"paired_ndcg[{label}]"], records[f"paired_ndcg_ci[{label}]"]
-        for label in ("gap tokens (generative)", "log-interval encoding", "Time2Vec to the request",
-                      "log-interval, on top of text", "SASRec vs GPT-2"):
-            d, half = paired(label)
-            assert abs(d) < half, label  # "inside their intervals", "level"
-        d, half = paired("LM text of the items")
-        assert d > half  # "the paired gain over SASRec excludes zero"
-        assert best in ("SASRec + text", "SASRec + text + log-interval")
-        d, half = paired("SASRec + text vs time-decayed item-kNN")
-        assert d < -half  # "the strongest earlier baseline beats them all"
-        trained = [k[4:-10] for k in records if k.startswith("seq[") and k.endswith("][NDCG@10]")
-                   and not k.startswith(("seq[Popularity", "seq[item-kNN", "seq[recent"))]
-        assert all(records[f"seq[{m}][NDCG@10]"] < records[f"seq[{knn}][NDCG@10]"] for m in trained)
-        # the exploratory subgroup: large against its 95% interval, and its Bonferroni interval is reported
-        d = records["gap_paired[gap tokens][> 1 day]"]
-        assert d > records["gap_paired_ci[gap tokens][> 1 day]"]
-        assert records["gap_paired_ci_bonferroni[gap tokens][> 1 day]"] > records["gap_paired_ci[gap tokens][> 1 day]"]
-        assert abs(records["gap_paired[log-interval][> 1 day]"]) < records["gap_paired_ci[log-interval][> 1 day]"]
-
-    # the worked solutions of the exercises pass their checks
-    for ex in ("token_count", "gap_bucket", "log_bucket", "first_weekday", "guess_pvalue", "long_gap_share"):
-        assert records[f"exercise:ch04_2b_{ex}"] is True

@@ -9,18 +9,7 @@ from tsrec.exercises._common import _close, _report
 from tsrec.times import DAY
 
 
-def _prediction_note(prediction: float | None, expected: float) -> None:
-    """Say how far a prediction written before running was from the computed value."""
-    if prediction is None:
-        print("(no prediction given: write `prediction = ...` before running the code)")
-        return
-    off = float(prediction) - float(expected)
-    rel = f", {abs(off) / abs(expected):.0%} of the value" if expected else ""
-    print(f"Your prediction {float(prediction):,.4g} was {'above' if off > 0 else 'below'} the value "
-          f"{float(expected):,.4g} by {abs(off):,.4g}{rel}.")
-
-
-def ch04_2b_token_count(answer: int, text: str = "Wed 1998-04-22 23:10, 3 days after the previous") -> bool:
+def ch04_2b_token_count(answer: int, text: str = "1998-04-22 23:10") -> bool:
     """Ex. 4.2b.1: the number of SmolLM2 tokens of ``text`` (no special tokens)."""
     from tsrec import llm
 
@@ -70,21 +59,3 @@ def ch04_2b_guess_pvalue(answer: float, n: int = 50, k: int = 19, n_candidates: 
     expected = float(stats.binom.sf(k - 1, n, 1.0 / n_candidates))
     return _report(_close(answer, expected, tol=1e-4),
                    "a binomial tail: scipy.stats.binom.sf(k - 1, n, 1 / n_candidates)")
-
-
-def ch04_2b_long_gap_share(answer: float, prediction: float | None = None, dataset: str = "ml-latest-small",
-                           seconds: float = DAY) -> bool:
-    """Ex. 4.2b.6 (predict, then run): share of the leave-one-out test targets of ``dataset`` that come more than
-    ``seconds`` after the user's previous event; says how far the prediction was."""
-    from tsrec import data, splits
-    from tsrec.evaluate import eval_queries
-
-    queries, _ = eval_queries(splits.leave_one_out(data.load(dataset).interactions), "test")
-    gaps = np.array([now - t[-1] for now, t in zip(queries.now, queries.times)])
-    expected = float((gaps > seconds).mean())
-    ok = _report(_close(answer, expected, tol=1e-4),
-                 "eval_queries(split, 'test') gives each query's history times and its request time `now`; "
-                 "compare now - (last history time) with one day in seconds")
-    if ok:
-        _prediction_note(prediction, expected)
-    return ok
