@@ -130,15 +130,11 @@ def check(records):
         if "Online SASRec" in new:
             assert new["Online SASRec"][0] == pytest.approx(0.0170, abs=5e-4)
 
-    # latency of one request was measured for every kind of learner; only its order is checked (timings vary
-    # with the machine's load; speeds are compared in benchmarks/)
+    # latency of one request was measured for every kind of learner; timings vary with the machine's load, so
+    # only their presence and consistency are checked here (speeds are compared in benchmarks/, never in tests)
     p50, p99 = _named(records, "latency_p50_ms"), _named(records, "latency_p99_ms")
     assert {"Static Popularity", "OnlinePop h=365 d", "OnlineItemKNN"} <= set(p50) and set(p50) == set(p99)
-    assert all(p50[n] <= p99[n] for n in p50)
-    assert all(0 < v < 50 for v in p50.values())                 # the text quotes this run's medians, in ms
-    assert p50["OnlinePop h=365 d"] < p50["Static ItemKNN"]
-    if "Static SASRec" in p50:
-        assert p50["OnlinePop h=365 d"] < p50["Static SASRec"]
+    assert all(0 < p50[n] <= p99[n] for n in p50)
 
     # the exercises' worked solutions pass their own checks
     for name in ("rank", "decayed_titanic", "prequential_ndcg", "online_knn_window"):
