@@ -7,6 +7,7 @@
 #   make student         the student copy in student/: no outputs, exercise solutions replaced by stubs
 #   make html | test-html   the HTML book in docs/_build/html (no execution); its test in headless Chromium
 #   make flink-env | flink-test   optional PyFlink path (flink/README.md; needs Java 17)
+#   make gpu-bundle      wheels + data for benchmarks/gpu_check.sh on an offline CUDA machine (benchmarks/README.md)
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -28,7 +29,7 @@ export PYTHONHASHSEED := 0
 .PHONY: help setup data test test-book book chapter lab bench bench-quick freeze clean student html test-html test-lab
 
 help:
-	@sed -n '1,10p' Makefile
+	@sed -n '1,11p' Makefile
 
 # The virtual environment is (re)built when it is missing or older than the pins.
 $(STAMP): requirements.txt pyproject.toml
@@ -120,3 +121,11 @@ test-html: html
 
 test-lab: $(STAMP)
 	$(PY) -m pytest -q tests/test_lab.py
+
+# The GPU check (benchmarks/README.md): Python 3.12 wheels of what a CUDA machine with its own PyTorch lacks, and
+# the MovieLens files, in $(GPU_BUNDLE)/ (at most 60 MB); benchmarks/gpu_check.sh installs and runs them there.
+GPU_BUNDLE ?= gpu-bundle
+.PHONY: gpu-bundle
+
+gpu-bundle: $(STAMP)
+	$(PY) benchmarks/gpu_bundle.py --out $(GPU_BUNDLE)

@@ -11,6 +11,7 @@ takes longer but prints the same numbers; ``--max-seconds`` adds an optional wal
 
   .venv/bin/python benchmarks/run.py            # default settings
   .venv/bin/python benchmarks/run.py --quick    # a few models, 3 epochs: a smoke test of the script
+  python3 benchmarks/run.py --tables A --device cuda --amp --out /tmp/a.md   # table A on a GPU, bf16 autocast
 """
 from __future__ import annotations
 
@@ -74,8 +75,9 @@ def build(name: str, split, seed: int):
     }[name]()
 
 
-def run_one(name: str, dataset: str, seed: int, shuffled: bool, max_seconds: float | None, epochs: int) -> dict:
-    """Fit and evaluate one model with one seed; returns metrics and timings."""
+def run_one(name: str, dataset: str, seed: int, shuffled: bool, max_seconds: float | None, epochs: int,
+            device: str | None = None, amp: bool = False) -> dict:
+    """Fit and evaluate one model with one seed (sequence models on ``device``); returns metrics and timings."""
     import tsrec
     from tsrec.evaluate import evaluate
     from tsrec.training import TrainConfig, train
@@ -89,7 +91,7 @@ def run_one(name: str, dataset: str, seed: int, shuffled: bool, max_seconds: flo
         # leave-one-out validates on each user's one next item; the temporal split on every validation event
         target = "first" if split.kind == "leave-one-out" else "all"
         res = train(model, split, TrainConfig(seed=seed, progress=False, max_seconds=max_seconds, epochs=epochs,
-                                              eval_target=target))
+                                              eval_target=target, device=device, amp=amp))
         out.update(best_epoch=res.best_epoch, seconds_to_best=res.seconds_to_best,
                    seconds_per_epoch=res.seconds_per_epoch, valid_NDCG10=res.best_metrics.get("NDCG@10"))
     elif name == "BPR-MF":
@@ -112,8 +114,8 @@ def worker(args) -> None:
 
     tsrec.set_threads(args.threads)
     for seed in args.seeds_list:
-        print(json.dumps(run_one(args.worker, args.dataset, seed, args.shuffled, args.max_seconds, args.epochs)),
-              flush=True)
+        print(json.dumps(run_one(args.worker, args.dataset, seed, args.shuffled, args.max_seconds, args.epochs,
+                                 args.device, args.amp)), flush=True)
     print(json.dumps({"peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}), flush=True)
 
 
@@ -157,6 +159,8 @@ def run_table(models, dataset: str, seeds: list[int], shuffled: bool, args) -> p
         cmd += ["--max-seconds", str(args.max_seconds)] if args.max_seconds else []
         cmd += ["--threads", str(args.threads)] if args.threads else []
         cmd += ["--shuffled"] if shuffled else []
+        cmd += ["--device", args.device] if args.device else []
+        cmd += ["--amp"] if args.amp else []
         t0 = time.perf_counter()
         res = subprocess.run(cmd, capture_output=True, text=True)
         if res.returncode != 0:
@@ -182,7 +186,11 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--models", default=None, help="comma-separated subset of table A's models")
     ap.add_argument("--tables", default="ABC", help="which tables to run, e.g. A")
-    ap.add_argument("--out", default=str(HERE / "results.md"))
+    ap.add_argument("--device", default=None, help="where the sequence models train: cpu, cuda, auto (default: "
+                                                   "$TSREC_DEVICE, then CUDA, then the CPU); BPR-MF stays on the CPU")
+    ap.add_argument("--amp", action="store_true", help="bfloat16 autocast for the sequence models (CUDA only)")
+    ap.add_argument("--out", default=None, help="markdown file for the tables (default benchmarks/results.md; "
+                                                "with --quick, only when given)")
     ap.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--dataset", default="ml-100k", help=argparse.SUPPRESS)
     ap.add_argument("--shuffled", action="store_true", help=argparse.SUPPRESS)
@@ -211,17 +219,21 @@ def main() -> None:
         plan = [(k, d, tuple(m for m in ms if m in keep) if k == "A" else ms, sh) for k, d, ms, sh in plan]
     t0 = time.perf_counter()
     budget = f"at most {args.max_seconds:.0f} s" if args.max_seconds else "no wall-clock cap"
+    amp = (" with bf16 autocast" if str(args.device).startswith("cuda") else " (--amp: no effect off CUDA)") \
+        if args.amp else ""
+    where = f", sequence models on {args.device}{amp}" if args.device else ""
     parts = [f"# Benchmark results\n\nseeds {args.seeds_list}, sequence models early-stopped on validation "
              f"NDCG@10 (at most {args.epochs} epochs, {budget}), mean ± 95% t-interval over seeds "
-             f"(deterministic models: one run).\n"]
+             f"(deterministic models: one run){where}.\n"]
     for key, dataset, models, shuffled in plan:
         table = run_table(models, dataset, args.seeds_list, shuffled, args)
         parts.append(f"## {titles[key]}\n\n{to_markdown(table)}\n")
         print(parts[-1], flush=True)
     parts.append(f"total wall time {time.perf_counter() - t0:.0f} s")
     print(parts[-1])
-    if not args.quick:
-        Path(args.out).write_text("\n".join(parts) + "\n", encoding="utf-8")
+    out = args.out or (None if args.quick else HERE / "results.md")
+    if out:
+        Path(out).write_text("\n".join(parts) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""Shared fixtures: one torch thread, GPU tests skipped without CUDA, data sets loaded once."""
+"""Shared fixtures: one torch thread, GPU tests skipped without CUDA (or run on $TSREC_GPU_TEST_DEVICE), data sets
+loaded once."""
 from __future__ import annotations
 
 import os
@@ -17,15 +18,25 @@ def pytest_configure(config):
     torch.set_num_threads(1)
 
 
+def gpu_test_device() -> str:
+    """The device the ``gpu`` tests run on: $TSREC_GPU_TEST_DEVICE (``cpu`` in gpu_check.sh's dry run), else cuda."""
+    return os.environ.get("TSREC_GPU_TEST_DEVICE") or "cuda"
+
+
 def pytest_collection_modifyitems(config, items):
     import torch
 
-    if torch.cuda.is_available():
+    if torch.cuda.is_available() or gpu_test_device() != "cuda":
         return
     skip = pytest.mark.skip(reason="needs a CUDA device")
     for item in items:
-        if "gpu" in item.keywords:
+        if item.get_closest_marker("gpu") is not None:
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def gpu_device() -> str:
+    return gpu_test_device()
 
 
 @pytest.fixture(scope="session")

@@ -9,24 +9,14 @@ from __future__ import annotations
 
 import importlib
 import json
-from pathlib import Path
 
 import pytest
 
 from tsrec import book
+from tsrec.profiles import chapter_key
 
 NOTEBOOKS = book.chapters()
 IDS = [p.stem for p in NOTEBOOKS]
-
-
-def chapter_key(nb: Path) -> str:
-    """'01_basics' -> '01', '04_1_windows' -> '04_1', '04_2a_models' -> '04_2a', 'B_deploy' -> 'B'."""
-    parts = []
-    for tok in nb.stem.split("_"):
-        if not (tok[:1].isdigit() or (len(tok) == 1 and tok.isupper())):
-            break
-        parts.append(tok)
-    return "_".join(parts)
 
 
 def test_there_are_chapters():

@@ -3,8 +3,8 @@
 ``record(name, value)`` keeps a value the chapter computed, silently; ``show_records()`` (a chapter's last
 cell) shows them all in one collapsed table and stores them as JSON under a tsrec MIME type, so an executed
 notebook carries its results; ``read_records(path)`` gets them back for the tests.
-``tsrec book run [--chapter 01] [--smoke]`` (``tsrec.cli``) executes chapters in place with papermill, with
-progress bars off and papermill's metadata free of machine paths.
+``tsrec book run [--chapter 01] [--smoke] [--profile gpu]`` (``tsrec.cli``, ``tsrec.profiles``) executes chapters
+in place with papermill, with progress bars off and papermill's metadata free of machine paths.
 """
 from __future__ import annotations
 

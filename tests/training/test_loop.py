@@ -216,11 +216,23 @@ def test_bad_input_raises_clear_errors(split):
         train(nn.Linear(2, 2), split.train, progress=False)
 
 
-@pytest.mark.gpu  # skipped without CUDA (conftest)
-def test_trains_and_scores_on_cuda(split):
+def test_amp_changes_nothing_on_the_cpu(split):
+    """bfloat16 autocast is for CUDA only: on the CPU ``amp=True`` trains exactly as ``amp=False``."""
+    assert isinstance(loop.autocast(torch.device("cpu"), True), type(loop.autocast(torch.device("cpu"), False)))
+    runs = []
+    for amp in (False, True):
+        seed_everything(0)
+        model = small(S.SASRec, split)
+        res = train(model, split, TrainConfig(epochs=2, progress=False, amp=amp, device="cpu"))
+        runs.append((res.history["loss"].tolist(), res.best_metrics["NDCG@10"], model.train_config["amp"]))
+    assert runs[0][:2] == runs[1][:2] and (runs[0][2], runs[1][2]) == (False, True)
+
+
+@pytest.mark.gpu  # skipped without CUDA (conftest); gpu_device is "cuda" unless gpu_check.sh --dry-run says "cpu"
+def test_trains_and_scores_on_cuda(split, gpu_device):
     model = small(S.SASRec, split)
-    result = train(model, split, epochs=2, device="cuda", progress=False)
-    assert next(model.parameters()).is_cuda and result.best_metrics["NDCG@10"] > 0
+    result = train(model, split, epochs=2, device=gpu_device, progress=False)
+    assert next(model.parameters()).device.type == gpu_device and result.best_metrics["NDCG@10"] > 0
 
 
 def test_validation_target_all_scores_every_validation_event_of_a_temporal_split():
