@@ -17,7 +17,12 @@ from typing import Any
 GPU: dict[str, dict[str, Any]] = {
     "01": {"TS_USERS": 943},                                       # every ML-100K user's score trajectory
     "02": {"SEEDS": 3, "EPOCHS": 60, "LS_SEEDS": 3, "LS_EPOCHS": 30, "WINDOWS": "all", "RERANK_USERS": 200},
-    "04_2a": {"WINDOWS": "all", "MAX_EPOCHS": 60, "LS_EPOCHS": 16, "BPR_EPOCHS": 100},
+    "04_2a": {"WINDOWS": "all", "MAX_EPOCHS": 60, "PATIENCE": 5, "LS_EPOCHS": 16, "BPR_EPOCHS": 100,
+              "ML_MODELS": ["GRU4Rec", "LSTM4Rec", "NextItNet", "SASRec", "TiSASRec", "SASRec+calendar",
+                            "SASRec+time2vec", "SASRec+time2vec_now", "SASRec+log_interval", "TimeSensitiveModel",
+                            "TimeSensitiveModel+CE", "SASRec (all windows)"],
+              "SHUFFLED_MODELS": ["SASRec", "GRU4Rec", "NextItNet"],
+              "LS_MODELS": ["GRU4Rec", "SASRec", "TiSASRec", "SASRec+time2vec_now"]},
     "04_2b": {"N_PROBE": 100, "EPOCHS": 30, "GEN_EPOCHS": 30, "PATIENCE": 6},
     "04_3": {"SASREC_EPOCHS": 30},
     "B": {"EPOCHS": 50},
