@@ -1,11 +1,14 @@
 """Benchmark: execute chapters (default or smoke parameters) and report wall seconds and peak memory.
 
 Each chapter runs in its own papermill process; peak RSS is that process tree's largest (kernel included,
-from getrusage of the reaped children). Run: ``.venv/bin/python benchmarks/chapters_run.py [--smoke] [prefix]``.
+from getrusage of the reaped children). Run: ``.venv/bin/python benchmarks/chapters_run.py [--smoke] [prefix]``;
+``--committed`` only lists how long the committed run of each chapter took (papermill's metadata; nothing
+executed, no memory figure).
 """
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
 import tempfile
@@ -25,8 +28,16 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("prefix", nargs="?", default=None)
     ap.add_argument("--smoke", action="store_true")
+    ap.add_argument("--committed", action="store_true", help="the committed runs' durations, nothing executed")
     args = ap.parse_args()
     from tsrec.book import chapters
+
+    if args.committed:
+        print("| chapter | committed run started (UTC) | seconds |\n|---|---|---|")
+        for nb in chapters(args.prefix):
+            meta = json.loads(nb.read_text(encoding="utf-8"))["metadata"].get("papermill", {})
+            print(f"| {nb.stem} | {str(meta.get('start_time', '-'))[:16]} | {meta.get('duration') or 0:.0f} |")
+        return
 
     print("| chapter | parameters | seconds | peak RSS MB |\n|---|---|---|---|")
     for nb in chapters(args.prefix):

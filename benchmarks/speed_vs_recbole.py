@@ -33,7 +33,7 @@ RECBOLE_SECONDS_TO_BEST = 2706.0  # ... reached at epoch 19 (anchors.md)
 RECBOLE_BEST_EPOCH = 19
 
 
-def tsrec_run(seed: int, max_seconds: float, threads: int) -> dict:
+def tsrec_run(seed: int, max_seconds: float, threads: int, lr: float | None = None) -> dict:
     """Train tsrec's SASRec (RecBole's length and dropout), validated unmasked as RecBole is; report when validation
     NDCG@10 first reached the target, and test NDCG@10 on both protocols."""
     import tsrec
@@ -47,7 +47,7 @@ def tsrec_run(seed: int, max_seconds: float, threads: int) -> dict:
     split = splits.leave_one_out(data.load("ml-100k").interactions)
     # the last 50 events and dropout 0.5, as RecBole's MAX_ITEM_LIST_LENGTH and hidden_dropout_prob
     model = SASRec(split.n_items, max_len=50, dropout=0.5)
-    res = train(model, split, TrainConfig(seed=seed, max_seconds=max_seconds, progress=False),
+    res = train(model, split, TrainConfig(seed=seed, max_seconds=max_seconds, lr=lr, progress=False),
                 validate=validator(split, ks=(10,), mask_seen=False))
     h = res.history
     hit = h[h["NDCG@10"] >= TARGET_VALID_NDCG10]
@@ -112,6 +112,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seeds", default="0,1,2")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--lr", type=float, default=None, help="learning rate (default: tsrec's sequence-model default)")
     ap.add_argument("--max-seconds", type=float, default=None, help="optional wall-clock cap per tsrec run")
     ap.add_argument("--recbole-python", default=None, help="a Python with recbole==1.2.1 (own venv)")
     ap.add_argument("--recbole-epochs", type=int, default=2)
@@ -123,7 +124,7 @@ def main() -> None:
         torch.set_num_threads(args.threads)
         return recbole_child(*args.recbole_child, args.recbole_epochs)
 
-    rows = [tsrec_run(int(s), args.max_seconds, args.threads) for s in args.seeds.split(",")]
+    rows = [tsrec_run(int(s), args.max_seconds, args.threads, args.lr) for s in args.seeds.split(",")]
     for r in rows:
         print(json.dumps(r), file=sys.stderr, flush=True)
     reached = [r["s_to_target"] for r in rows if r["s_to_target"] is not None]
