@@ -5,11 +5,11 @@ import datetime as dt
 
 import numpy as np
 
-from tsrec.exercises._common import _close, _report
+from tsrec.exercises._common import _close, _prediction_note, _report
 from tsrec.times import DAY
 
 
-def ch04_2b_token_count(answer: int, text: str = "1998-04-22 23:10") -> bool:
+def ch04_2b_token_count(answer: int, text: str = "Wed 1998-04-22 23:10, 3 days after the previous") -> bool:
     """Ex. 4.2b.1: the number of SmolLM2 tokens of ``text`` (no special tokens)."""
     from tsrec import llm
 
@@ -59,3 +59,21 @@ def ch04_2b_guess_pvalue(answer: float, n: int = 50, k: int = 19, n_candidates: 
     expected = float(stats.binom.sf(k - 1, n, 1.0 / n_candidates))
     return _report(_close(answer, expected, tol=1e-4),
                    "a binomial tail: scipy.stats.binom.sf(k - 1, n, 1 / n_candidates)")
+
+
+def ch04_2b_long_gap_share(answer: float, prediction: float | None = None, dataset: str = "ml-latest-small",
+                           seconds: float = DAY) -> bool:
+    """Ex. 4.2b.6 (predict, then run): share of the leave-one-out test targets of ``dataset`` that come more than
+    ``seconds`` after the user's previous event; says how far the prediction was."""
+    from tsrec import data, splits
+    from tsrec.evaluate import eval_queries
+
+    queries, _ = eval_queries(splits.leave_one_out(data.load(dataset).interactions), "test")
+    gaps = np.array([now - t[-1] for now, t in zip(queries.now, queries.times)])
+    expected = float((gaps > seconds).mean())
+    ok = _report(_close(answer, expected, tol=1e-4),
+                 "eval_queries(split, 'test') gives each query's history times and its request time `now`; "
+                 "compare now - (last history time) with one day in seconds")
+    if ok:
+        _prediction_note(prediction, expected)
+    return ok
