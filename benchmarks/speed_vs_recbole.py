@@ -33,7 +33,8 @@ RECBOLE_SECONDS_TO_BEST = 2706.0  # ... reached at epoch 19 (anchors.md)
 RECBOLE_BEST_EPOCH = 19
 
 
-def tsrec_run(seed: int, max_seconds: float, threads: int, lr: float | None = None) -> dict:
+def tsrec_run(seed: int, max_seconds: float, threads: int, lr: float | None = None,
+              batch_size: int | None = None) -> dict:
     """Train tsrec's SASRec (RecBole's length and dropout), validated unmasked as RecBole is; report when validation
     NDCG@10 first reached the target, and test NDCG@10 on both protocols."""
     import tsrec
@@ -47,7 +48,8 @@ def tsrec_run(seed: int, max_seconds: float, threads: int, lr: float | None = No
     split = splits.leave_one_out(data.load("ml-100k").interactions)
     # the last 50 events and dropout 0.5, as RecBole's MAX_ITEM_LIST_LENGTH and hidden_dropout_prob
     model = SASRec(split.n_items, max_len=50, dropout=0.5)
-    res = train(model, split, TrainConfig(seed=seed, max_seconds=max_seconds, lr=lr, progress=False),
+    res = train(model, split, TrainConfig(seed=seed, max_seconds=max_seconds, lr=lr, batch_size=batch_size,
+                                          progress=False),
                 validate=validator(split, ks=(10,), mask_seen=False))
     h = res.history
     hit = h[h["NDCG@10"] >= TARGET_VALID_NDCG10]
@@ -113,6 +115,7 @@ def main() -> None:
     ap.add_argument("--seeds", default="0,1,2")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--lr", type=float, default=None, help="learning rate (default: tsrec's sequence-model default)")
+    ap.add_argument("--batch-size", type=int, default=None, help="windows per batch (default: tsrec's, 32)")
     ap.add_argument("--max-seconds", type=float, default=None, help="optional wall-clock cap per tsrec run")
     ap.add_argument("--recbole-python", default=None, help="a Python with recbole==1.2.1 (own venv)")
     ap.add_argument("--recbole-epochs", type=int, default=2)
@@ -124,7 +127,7 @@ def main() -> None:
         torch.set_num_threads(args.threads)
         return recbole_child(*args.recbole_child, args.recbole_epochs)
 
-    rows = [tsrec_run(int(s), args.max_seconds, args.threads, args.lr) for s in args.seeds.split(",")]
+    rows = [tsrec_run(int(s), args.max_seconds, args.threads, args.lr, args.batch_size) for s in args.seeds.split(",")]
     for r in rows:
         print(json.dumps(r), file=sys.stderr, flush=True)
     reached = [r["s_to_target"] for r in rows if r["s_to_target"] is not None]
