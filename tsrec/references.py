@@ -87,7 +87,7 @@ def table(refs: pd.DataFrame, section: str, texts: dict[str, str]) -> pd.DataFra
     part = refs[refs["section"] == section].copy()
     part["used_in"] = usage(part, texts).reindex(part["key"]).tolist()
     out = pd.DataFrame({
-        "reference": [f"{short_authors(a)} ({'' if pd.isna(y) else y}). *{t}*. {v}."
+        "reference": [f"{short_authors(a)} ({'' if pd.isna(y) else y}). “{t}”. {v}."
                       for a, y, t, v in zip(part["authors"], part["year"], part["title"], part["venue"])],
         "what it is for": part["what"],
         "used in": [", ".join(u) if u else "—" for u in part["used_in"]]})
