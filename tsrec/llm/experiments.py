@@ -1,8 +1,9 @@
 """The experiments of the LLM chapters (2 and 4.2b) as functions a notebook cell can call.
 
 ``sasrec_variant`` builds the SASRec twins that differ only in their item table (IDs, text-initialised IDs,
-text fused with IDs, text alone); ``earlier_baselines`` fits the strongest baselines of chapter 4.1
-(time-decayed item-kNN, recent popularity) with their half-life and window chosen on validation;
+text fused with IDs, text alone); ``earlier_baselines`` (from ``tsrec.analysis.baselines``) fits the strongest
+baselines of chapter 4.1 (time-decayed item-kNN, recent popularity) with their half-life and window chosen on
+validation;
 ``paired_difference`` and ``grouped_contrasts`` give paired intervals (clustered by user where a user has many
 queries, Bonferroni-widened for a family of post-hoc contrasts); ``benchmark_tables`` reads the tables of
 ``benchmarks/llm_results.md`` so a chapter prints the benchmark figures its text quotes.
@@ -19,15 +20,10 @@ import torch
 from torch import nn
 
 from tsrec.analysis import compare_runs
+from tsrec.analysis.baselines import KNN_HALF_LIVES, RECENT_WINDOWS, earlier_baselines
 from tsrec.config import REPO_ROOT
-from tsrec.evaluate import evaluate
 from tsrec.metrics import clustered_mean_ci, mean_ci, per_user_rank_metrics
-from tsrec.models.base import Recommender
-from tsrec.models.knn import ItemKNN
-from tsrec.models.popularity import RecentPopularity
 from tsrec.models.sequential import HybridSASRec, SASRec, init_from_text
-from tsrec.splits import Split
-from tsrec.times import DAY, HOUR
 
 __all__ = ["BENCHMARK_FILE", "KNN_HALF_LIVES", "RECENT_WINDOWS", "SASREC_VARIANTS", "benchmark_numbers",
            "benchmark_tables", "earlier_baselines", "grouped_contrasts", "paired_difference", "sasrec_variant",
@@ -36,8 +32,6 @@ __all__ = ["BENCHMARK_FILE", "KNN_HALF_LIVES", "RECENT_WINDOWS", "SASREC_VARIANT
 BENCHMARK_FILE = REPO_ROOT / "benchmarks" / "llm_results.md"
 _FUSION = {"gated text+ID": "gate", "text only": "text_only", "summed text+ID": "sum", "ID twin": "id"}
 SASREC_VARIANTS = ("ID-only", "LM-init", "gated + ID dropout", *_FUSION)
-KNN_HALF_LIVES = (2, 5, 10, 30, 60, 180, 900, HOUR, DAY)  # seconds: item-kNN history half-lives tried on validation
-RECENT_WINDOWS = (DAY, 7 * DAY, 30 * DAY, 90 * DAY, 365 * DAY)  # seconds: recent-popularity windows tried
 
 
 def sasrec_variant(variant: str, n_items: int, text: np.ndarray, max_len: int = 50, id_dropout: float = 0.3,
@@ -55,46 +49,6 @@ def sasrec_variant(variant: str, n_items: int, text: np.ndarray, max_len: int = 
     fusion, drop = ("gate", id_dropout) if variant == "gated + ID dropout" else (_FUSION[variant], 0.0)
     return HybridSASRec(n_items, text_dim=np.shape(text)[1], fusion=fusion, max_len=max_len, text=text,
                         id_dropout=drop)
-
-
-def _label(seconds: float) -> str:
-    """A duration in the unit a reader would use: '3 min', '6 h', '30 d'."""
-    if seconds < 60:
-        return f"{seconds:g} s"
-    if seconds < HOUR:
-        return f"{seconds / 60:g} min"
-    return f"{seconds / HOUR:g} h" if seconds < DAY else f"{seconds / DAY:g} d"
-
-
-def _best(models: dict[str, Recommender], split: Split, target: str, metric: str) -> tuple[str, dict[str, float]]:
-    """Name of the model with the best validation ``metric``, and every model's validation value."""
-    ks = (int(metric.split("@")[1]),)
-    values = {name: float(evaluate(m, split, "valid", ks=ks, target=target)[metric]) for name, m in models.items()}
-    return max(values, key=values.get), values
-
-
-def earlier_baselines(split: Split, target: str = "first", knn_half_lives: Sequence[float] = KNN_HALF_LIVES,
-                      windows: Sequence[float] = RECENT_WINDOWS,
-                      metric: str = "HR@10", k_neighbors: int = 100) -> tuple[dict[str, Recommender], pd.DataFrame]:
-    """Chapter 4.1's strongest baselines fitted on ``split.train``: time-decayed item-kNN and recent popularity,
-    each with the half-life / window (seconds) whose validation ``metric`` is best (as chapter 4.1 chooses
-    them), never chosen on test.
-
-    Returns the two chosen models by label, and the validation ``metric`` of every candidate (for the record).
-    """
-    base = ItemKNN(k_neighbors).fit(split.train, split.n_users, split.n_items)
-    knn: dict[str, Recommender] = {}
-    for h in knn_half_lives:
-        m = ItemKNN(k_neighbors, time_decay_half_life=float(h))
-        m.sim, m.n_items = base.sim, base.n_items  # the half-life acts only when scoring: share one fit
-        knn[_label(h)] = m
-    recent = {_label(w): RecentPopularity(float(w)).fit(split.train, split.n_users, split.n_items) for w in windows}
-    best_knn, v_knn = _best(knn, split, target, metric)
-    best_recent, v_recent = _best(recent, split, target, metric)
-    chosen = {f"item-kNN, time-decayed (h = {best_knn})": knn[best_knn],
-              f"recent popularity ({best_recent} window)": recent[best_recent]}
-    grid = pd.concat({"item-kNN half-life": pd.Series(v_knn), "recent-popularity window": pd.Series(v_recent)})
-    return chosen, grid.rename(f"validation {metric}").to_frame()
 
 
 def _aligned_metric(a: pd.DataFrame, b: pd.DataFrame, k: int, metric: str) -> tuple[np.ndarray, np.ndarray]:

@@ -1,0 +1,43 @@
+"""tsrec.analysis.baselines: chapter 4.1's baselines chosen on validation, fresh models with the choice."""
+from __future__ import annotations
+
+import pytest
+
+from synthetic_logs import counting_log
+from tsrec import splits
+from tsrec.analysis.baselines import TunedBaselines, duration_label, earlier_baselines, tune_baselines
+from tsrec.evaluate import evaluate
+from tsrec.models.knn import ItemKNN
+from tsrec.models.popularity import RecentPopularity
+
+
+@pytest.fixture(scope="module")
+def split():
+    return splits.leave_one_out(counting_log(n_users=30, n_items=20, length=8))
+
+
+def test_duration_labels():
+    assert [duration_label(s) for s in (2, 90, 7200, 30 * 86400)] == ["2 s", "1.5 min", "2 h", "30 d"]
+
+
+def test_the_choice_is_the_best_validation_value_and_fresh_models_carry_it(split):
+    tuned = tune_baselines(split, knn_half_lives=(10, 60, 3600), windows=(3600, 86400, 30 * 86400))
+    assert isinstance(tuned, TunedBaselines)
+    v = tuned.validation.iloc[:, 0]
+    assert v["item-kNN half-life"].max() == v["item-kNN half-life"][tuned.knn_half_life]
+    assert v["recent-popularity window"].max() == v["recent-popularity window"][tuned.recent_window]
+    knn, recent = tuned.knn(), tuned.recent()
+    assert isinstance(knn, ItemKNN) and knn.time_decay_half_life == tuned.knn_half_life
+    assert isinstance(recent, RecentPopularity)
+    # a fresh model fitted on train reproduces the validation value the choice was made on
+    fitted = knn.fit(split.train, split.n_users, split.n_items)
+    assert evaluate(fitted, split, "valid", ks=(10,))["HR@10"] == pytest.approx(v["item-kNN half-life"].max())
+    inside = tuned.chosen_inside_grid()
+    assert inside["item-kNN half-life"] == (tuned.knn_half_life == 60)
+
+
+def test_earlier_baselines_labels_match_the_tuned_choice(split):
+    chosen, grid = earlier_baselines(split, knn_half_lives=(60, 3600), windows=(86400, 30 * 86400))
+    tuned = tune_baselines(split, knn_half_lives=(60, 3600), windows=(86400, 30 * 86400))
+    assert list(chosen) == list(tuned.labels)
+    assert set(grid.index.get_level_values(1)) == {"1 min", "1 h", "1 d", "30 d"}
