@@ -23,6 +23,7 @@ from tsrec import metrics, splits
 from tsrec.models import sequential as S
 from tsrec.models.base import Recommender, Scorer
 from tsrec.models.content import ContentKNN, Hybrid
+from tsrec.models.freshness import FollowTopic, FreshVelocity
 from tsrec.models.generative import GenerativeRecommender
 from tsrec.models.knn import ItemKNN
 from tsrec.models.mf import BPRMF
@@ -43,6 +44,12 @@ def _features(n_items: int, dim: int = 6, seed: int = 0) -> np.ndarray:
     return f
 
 
+def _feed_graph(n_users: int, n_items: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Seeded authors [n_items + 1], topics [n_items + 1] and follows [n_users + 1, 5] for the feed models."""
+    rng = np.random.default_rng(seed)
+    return rng.integers(1, 5, n_items + 1), rng.integers(0, 3, n_items + 1), rng.random((n_users + 1, 5)) < 0.4
+
+
 def _torch(build: Callable[[int, int], torch.nn.Module], **overrides) -> Trained:
     return Trained(build, **{**TRAIN, **overrides})
 
@@ -55,6 +62,9 @@ CASES: dict[str, tuple[tuple[type, ...], Callable[[splits.Split], Recommender]]]
     "ItemKNN": ((ItemKNN,), lambda s: ItemKNN(k_neighbors=10)),
     "ItemKNN-decay": ((ItemKNN,), lambda s: ItemKNN(k_neighbors=10, time_decay_half_life=DAY)),
     "ContentKNN": ((ContentKNN,), lambda s: ContentKNN(_features(s.n_items), time_decay_half_life=DAY)),
+    "FreshVelocity": ((FreshVelocity,), lambda s: FreshVelocity(np.zeros(s.n_items + 1), DAY)),
+    "FollowTopic": ((FollowTopic,),
+                    lambda s: FollowTopic(np.zeros(s.n_items + 1), *_feed_graph(s.n_users, s.n_items), DAY)),
     "Hybrid": ((Hybrid,), lambda s: Hybrid([Popularity(), ItemKNN(k_neighbors=10)], weights=(0.3, 0.7))),
     "GRU4Rec": ((S.GRU4Rec,), lambda s: _torch(lambda nu, ni: S.GRU4Rec(ni, max_len=8, hidden=8))),
     "LSTM4Rec": ((S.LSTM4Rec,), lambda s: _torch(lambda nu, ni: S.LSTM4Rec(ni, max_len=8, hidden=8))),
