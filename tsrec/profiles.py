@@ -25,6 +25,7 @@ GPU: dict[str, dict[str, Any]] = {
               "LS_MODELS": ["GRU4Rec", "SASRec", "TiSASRec", "SASRec+time2vec_now"]},
     "04_2b": {"N_PROBE": 100, "EPOCHS": 30, "GEN_EPOCHS": 30, "PATIENCE": 6},
     "04_3": {"SASREC_EPOCHS": 30},
+    "07_2": {"SASREC_EPOCHS": 20},
     "B": {"EPOCHS": 50},
 }
 PROFILES: dict[str, dict[str, dict[str, Any]]] = {"default": {}, "gpu": GPU}
