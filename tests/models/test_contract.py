@@ -22,6 +22,7 @@ from tsrec import evaluate as evaluation
 from tsrec import metrics, splits
 from tsrec.models import sequential as S
 from tsrec.models.base import Recommender, Scorer
+from tsrec.models.basket import BuyAgain, RepeatExplore
 from tsrec.models.content import ContentKNN, Hybrid
 from tsrec.models.freshness import FollowTopic, FreshVelocity
 from tsrec.models.generative import GenerativeRecommender
@@ -65,6 +66,10 @@ CASES: dict[str, tuple[tuple[type, ...], Callable[[splits.Split], Recommender]]]
     "FreshVelocity": ((FreshVelocity,), lambda s: FreshVelocity(np.zeros(s.n_items + 1), DAY)),
     "FollowTopic": ((FollowTopic,),
                     lambda s: FollowTopic(np.zeros(s.n_items + 1), *_feed_graph(s.n_users, s.n_items), DAY)),
+    "BuyAgain": ((BuyAgain,), lambda s: BuyAgain(beta=1.0)),
+    "RepeatExplore": ((RepeatExplore,), lambda s: RepeatExplore(BuyAgain(0.0), ItemKNN(k_neighbors=10), n_explore=2,
+                                                                k=10)),
+    "LRURec": ((S.LRURec,), lambda s: _torch(lambda nu, ni: S.LRURec(ni, max_len=8, hidden=8))),
     "Hybrid": ((Hybrid,), lambda s: Hybrid([Popularity(), ItemKNN(k_neighbors=10)], weights=(0.3, 0.7))),
     "GRU4Rec": ((S.GRU4Rec,), lambda s: _torch(lambda nu, ni: S.GRU4Rec(ni, max_len=8, hidden=8))),
     "LSTM4Rec": ((S.LSTM4Rec,), lambda s: _torch(lambda nu, ni: S.LSTM4Rec(ni, max_len=8, hidden=8))),

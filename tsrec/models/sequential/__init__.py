@@ -10,6 +10,7 @@ from tsrec.models.sequential.base import SeqInput, SequentialRecommender
 from tsrec.models.sequential.convolutional import NextItNet
 from tsrec.models.sequential.layers import causal_attention_mask, positions, run_rnn
 from tsrec.models.sequential.losses import DEFAULT_NEGATIVES, LOSSES, sequence_loss
+from tsrec.models.sequential.lru import LRURec as LRURec
 from tsrec.models.sequential.recurrent import GRU4Rec, LSTM4Rec
 from tsrec.models.sequential.text import FUSIONS, FusedItemEmbedding, HybridSASRec, init_from_text, text_init_table
 from tsrec.models.sequential.time_encoding import TIME_ENCODINGS, CalendarEncoding, LogIntervalEncoding, Time2Vec

@@ -1,0 +1,37 @@
+"""Chapter 7.1 (next-basket recommendation on The Complete Journey, simulated data): its records."""
+from __future__ import annotations
+
+
+def check(records):
+    assert "smoke" in records
+    for name in ("ch07_1_repeat_share", "ch07_1_produce_interval", "ch07_1_recall20"):
+        assert records[f"exercise:{name}"] is True
+    rec, paired = records["recall"], records["paired"]
+    assert 0 < records["repeat_share"] < 1
+    # buy-again (frequency) beats popularity on the repeat part beyond the interval (the classic result)
+    d, c = paired["buy-again, beta = 0 (frequency) - popularity: repeat"]
+    assert d - c > 0
+    for name, (a, r, e) in rec.items():
+        assert 0 <= e <= r <= 1 or e <= a
+    assert -1 <= records["timing_spearman"] <= 1
+    if not records["smoke"]:
+        import pytest
+        assert records["sample"] == [600, 346081, 37130]
+        assert records["split"][1] == 13004 and records["split"][3] == 1356
+        assert records["repeat_share"] == pytest.approx(0.550, abs=0.0005)
+        assert d == pytest.approx(0.182, abs=0.0005) and c == pytest.approx(0.028, abs=0.0005)
+        assert rec["buy-again, beta = 0 (frequency)"][1] == pytest.approx(0.343, abs=0.0005)
+        assert rec["popularity"][1] == pytest.approx(0.161, abs=0.0005)
+        assert records["beta"] == 0.0
+        dt, ct = paired["buy-again, beta = 1 (time) - buy-again, beta = 0 (frequency): repeat"]
+        assert dt + ct < 0 and dt == pytest.approx(-0.032, abs=0.0005)
+        assert rec["buy-again, beta = 1 (time)"][1] == pytest.approx(0.311, abs=0.0005)
+        gains = records["dept_time_gain"]
+        assert [k for k, (g, h) in gains.items() if abs(g) > h] == ["PRODUCE"]
+        assert gains["PRODUCE"][0] == pytest.approx(-0.034, abs=0.0005)
+        assert records["timing_spearman"] == pytest.approx(0.32, abs=0.005)
+        rx = paired["RepeatExplore (1 explore) - buy-again, beta = 0 (tuned): explore"]
+        assert rx[0] - rx[1] > 0 and rx[0] == pytest.approx(0.0018, abs=0.00005)
+        rr = paired["RepeatExplore (1 explore) - buy-again, beta = 0 (tuned): repeat"]
+        assert rr[0] + rr[1] < 0 and rr[0] == pytest.approx(-0.010, abs=0.0005)
+        assert max(v[2] for v in rec.values()) == pytest.approx(0.011, abs=0.0005)
