@@ -5,14 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-
-def _above(d_ci):
-    """A paired difference [d, half-width] whose interval lies above 0."""
-    return d_ci[0] - d_ci[1] > 0
-
-
-def _below(d_ci):
-    return d_ci[0] + d_ci[1] < 0
+from notebook_checks import above as _above
+from notebook_checks import below as _below
 
 
 def check(records):

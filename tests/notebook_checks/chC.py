@@ -5,22 +5,13 @@ from __future__ import annotations
 
 import pytest
 
+from notebook_checks import above as _above
+from notebook_checks import below as _below
+from notebook_checks import level as _level
+
 
 def _named(records, prefix):
     return {k[len(prefix) + 1:-1]: v for k, v in records.items() if k.startswith(prefix + "[")}
-
-
-def _above(d_ci):
-    """A paired difference [.., d, half-width] whose interval lies above 0."""
-    return d_ci[-2] - d_ci[-1] > 0
-
-
-def _below(d_ci):
-    return d_ci[-2] + d_ci[-1] < 0
-
-
-def _level(d_ci):
-    return abs(d_ci[-2]) <= d_ci[-1]
 
 
 def check(records):
