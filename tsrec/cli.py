@@ -24,7 +24,7 @@ from typing import Any
 
 CLASSICAL = ("popularity", "recentpop", "decaypop", "itemknn")
 SEQUENTIAL = {"sasrec": "SASRec", "tisasrec": "TiSASRec", "gru4rec": "GRU4Rec", "lstm4rec": "LSTM4Rec",
-              "nextitnet": "NextItNet", "timesensitive": "TimeSensitiveModel"}
+              "nextitnet": "NextItNet", "timesensitive": "TimeSensitiveModel", "lrurec": "LRURec"}
 LEARNERS = ("popularity", "itemknn", "river", "static")
 
 

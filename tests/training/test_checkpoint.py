@@ -17,12 +17,13 @@ from .helpers import queries, small
 
 def test_the_registry_lists_every_torch_recommender_but_the_rating_models():
     assert set(MODELS) == {"GRU4Rec", "LSTM4Rec", "NextItNet", "SASRec", "TiSASRec", "TimeSensitiveModel",
-                           "HybridSASRec", "GenerativeRecommender", "BPRMF"}
+                           "HybridSASRec", "LRURec", "GenerativeRecommender", "BPRMF"}
     assert all(MODELS[name].__name__ == name for name in MODELS)
 
 
 @pytest.mark.parametrize("cls, kw", [(S.SASRec, {"time_encoding": "time2vec_now"}), (S.TiSASRec, {}),
-                                     (S.NextItNet, {"dilations": (1, 2)}), (S.TimeSensitiveModel, {})])
+                                     (S.NextItNet, {"dilations": (1, 2)}), (S.TimeSensitiveModel, {}),
+                                     (S.LRURec, {})])
 def test_checkpoint_round_trip_scores_identically(split, tmp_path, cls, kw):
     model = small(cls, split, **kw)
     train(model, split, epochs=1, progress=False)

@@ -16,16 +16,17 @@ from torch import nn
 from tsrec import __version__
 from tsrec.config import device as pick_device
 from tsrec.data import DataError
+from tsrec.models import sequential as seq
 from tsrec.models.generative import GenerativeRecommender
 from tsrec.models.mf import BPRMF
-from tsrec.models.sequential import GRU4Rec, HybridSASRec, LSTM4Rec, NextItNet, SASRec, TimeSensitiveModel, TiSASRec
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "MODELS", "weights_sha256", "save_checkpoint", "load_checkpoint"]
 
 FORMAT = "tsrec.checkpoint"
 FORMAT_VERSION = 2  # 2: the weights' sha256 and the tsrec and torch versions are recorded
 MODELS: dict[str, type[nn.Module]] = {cls.__name__: cls for cls in (
-    GRU4Rec, LSTM4Rec, NextItNet, SASRec, TiSASRec, TimeSensitiveModel, HybridSASRec, GenerativeRecommender, BPRMF)}
+    seq.GRU4Rec, seq.LSTM4Rec, seq.NextItNet, seq.SASRec, seq.TiSASRec, seq.TimeSensitiveModel, seq.HybridSASRec,
+    seq.LRURec, GenerativeRecommender, BPRMF)}
 
 
 def weights_sha256(state_dict: dict[str, torch.Tensor]) -> str:

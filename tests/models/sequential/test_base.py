@@ -17,7 +17,7 @@ from .helpers import MONDAY, N_ITEMS, make, queries, random_input
 MODEL_CASES = [(S.SASRec, {}), (S.SASRec, {"time_encoding": "calendar"}), (S.SASRec, {"time_encoding": "time2vec"}),
                (S.SASRec, {"time_encoding": "time2vec_now"}), (S.SASRec, {"time_encoding": "log_interval"}),
                (S.TiSASRec, {}), (S.GRU4Rec, {}), (S.LSTM4Rec, {}), (S.NextItNet, {"dilations": (1, 2)}),
-               (S.TimeSensitiveModel, {})]
+               (S.TimeSensitiveModel, {}), (S.LRURec, {})]
 IDS = [c.__name__ + "".join(f"-{v}" for v in kw.values()) for c, kw in MODEL_CASES]
 
 
