@@ -25,8 +25,12 @@ GPU: dict[str, dict[str, Any]] = {
               "LS_MODELS": ["GRU4Rec", "SASRec", "TiSASRec", "SASRec+time2vec_now"]},
     "04_2b": {"N_PROBE": 100, "EPOCHS": 30, "GEN_EPOCHS": 30, "PATIENCE": 6},
     "04_3": {"SASREC_EPOCHS": 30},
+    "06_1": {"N_TRIALS": 40, "TRIAL_EPOCHS": 30, "MAX_EPOCHS": 60, "SEEDS": [0, 1, 2, 3, 4], "WINDOWS": "all",
+             "LATENCY_REQUESTS": 1000},
+    "07_1": {"HOUSEHOLDS": 2469},                                  # every Dunnhumby household
     "07_2": {"SASREC_EPOCHS": 20},
     "B": {"EPOCHS": 50},
+    "C": {"EPOCHS": 40, "RANDOM_TIE_SEEDS": 20, "LATENCY_REQUESTS": 2000},
 }
 PROFILES: dict[str, dict[str, dict[str, Any]]] = {"default": {}, "gpu": GPU}
 PROFILE_DEVICE: dict[str, str] = {"gpu": "cuda"}
