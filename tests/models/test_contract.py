@@ -24,6 +24,7 @@ from tsrec.models import sequential as S
 from tsrec.models.base import Recommender, Scorer
 from tsrec.models.basket import BuyAgain, RepeatExplore
 from tsrec.models.content import ContentKNN, Hybrid
+from tsrec.models.covisit import CoVisitation
 from tsrec.models.freshness import FollowTopic, FreshVelocity
 from tsrec.models.generative import GenerativeRecommender
 from tsrec.models.knn import ItemKNN
@@ -62,6 +63,7 @@ CASES: dict[str, tuple[tuple[type, ...], Callable[[splits.Split], Recommender]]]
     "DecayedPopularity": ((DecayedPopularity,), lambda s: DecayedPopularity(HOUR)),
     "ItemKNN": ((ItemKNN,), lambda s: ItemKNN(k_neighbors=10)),
     "ItemKNN-decay": ((ItemKNN,), lambda s: ItemKNN(k_neighbors=10, time_decay_half_life=DAY)),
+    "CoVisitation": ((CoVisitation,), lambda s: CoVisitation(window=5, max_gap=DAY, half_life=HOUR)),
     "ContentKNN": ((ContentKNN,), lambda s: ContentKNN(_features(s.n_items), time_decay_half_life=DAY)),
     "FreshVelocity": ((FreshVelocity,), lambda s: FreshVelocity(np.zeros(s.n_items + 1), DAY)),
     "FollowTopic": ((FollowTopic,),
