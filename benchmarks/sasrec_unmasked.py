@@ -23,6 +23,7 @@ VARIANTS = {  # name: (SASRec keyword arguments, TrainConfig keyword arguments)
                                              {"windows": "last", "lr": 1e-3}),
     "whole history, dropout 0.2 (tsrec's default)": ({}, {"windows": "all"}),
     "whole history, dropout 0.5 (RecBole's)": ({"dropout": 0.5}, {"windows": "all"}),
+    "whole history, dropout 0.5, attention dropout 0.5": ({"dropout": 0.5, "attn_dropout": 0.5}, {"windows": "all"}),
 }
 
 
@@ -48,14 +49,14 @@ def run(name: str, seed: int) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seeds", default="0")
-    ap.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated subset")
+    ap.add_argument("--variants", default=";".join(VARIANTS), help="semicolon-separated subset (names hold commas)")
     args = ap.parse_args()
     import tsrec
 
     tsrec.set_threads(1)
     print("| variant | seed | best epoch | seconds | unmasked HR@10 | unmasked NDCG@10 | masked NDCG@10 |")
     print("|---|---|---|---|---|---|---|")
-    for name in args.variants.split(","):
+    for name in args.variants.split(";"):
         for seed in map(int, args.seeds.split(",")):
             r = run(name, seed)
             print(json.dumps(r), file=sys.stderr)

@@ -5,10 +5,18 @@ import pytest
 
 from synthetic_logs import counting_log
 from tsrec import splits
-from tsrec.analysis.baselines import TunedBaselines, duration_label, earlier_baselines, tune_baselines
+from tsrec.analysis.baselines import (
+    TunedBaselines,
+    duration_label,
+    earlier_baselines,
+    tune_baselines,
+    tune_blend,
+    tune_covisitation,
+)
 from tsrec.evaluate import evaluate
+from tsrec.models.covisit import CoVisitation
 from tsrec.models.knn import ItemKNN
-from tsrec.models.popularity import RecentPopularity
+from tsrec.models.popularity import Popularity, RecentPopularity
 
 
 @pytest.fixture(scope="module")
@@ -41,3 +49,20 @@ def test_earlier_baselines_labels_match_the_tuned_choice(split):
     tuned = tune_baselines(split, knn_half_lives=(60, 3600), windows=(86400, 30 * 86400))
     assert list(chosen) == list(tuned.labels)
     assert set(grid.index.get_level_values(1)) == {"1 min", "1 h", "1 d", "30 d"}
+
+
+def test_covisitation_search_keeps_the_best_validation_setting(split):
+    grid = {"half_life": (60.0, 3600.0, 86400.0), "window": (1, 3), "backward": (0.0, 1.0)}
+    best, tried = tune_covisitation(split, grid=grid)
+    assert len(tried) == 3 + 1 + 1  # the second and third settings re-use the held best point once
+    col = tried.columns[-1]
+    assert tried[col].max() == pytest.approx(tried.set_index(list(grid)).loc[tuple(best.values()), col])
+    model = CoVisitation(**best).fit(split.train, split.n_users, split.n_items)
+    assert evaluate(model, split, "valid", ks=(10,))["NDCG@10"] == pytest.approx(tried[col].max())
+
+
+def test_blend_weight_is_the_validation_best_and_the_ends_are_the_single_models(split):
+    w, values = tune_blend(ItemKNN(10), Popularity(), split, weights=(0.0, 0.5, 1.0))
+    assert values[w] == values.max()
+    knn = ItemKNN(10).fit(split.train, split.n_users, split.n_items)
+    assert values[1.0] == pytest.approx(evaluate(knn, split, "valid", ks=(10,))["NDCG@10"])

@@ -1,6 +1,8 @@
 """Chapter 4.1's strongest baselines, tuned as that chapter tunes them: a time-decayed item-kNN and recent
 popularity, each with the history half-life / window (seconds) whose validation metric is best, never chosen on
-test. Later chapters compare every new model with these (``tune_baselines``, ``earlier_baselines``).
+test. Later chapters compare every new model with these (``tune_baselines``, ``earlier_baselines``). Chapter 5's
+time-windowed co-visitation and its blend with the kNN are tuned the same way (``tune_covisitation``,
+``tune_blend``).
 """
 from __future__ import annotations
 
@@ -11,16 +13,21 @@ import pandas as pd
 
 from tsrec.evaluate import evaluate
 from tsrec.models.base import Recommender
+from tsrec.models.content import Hybrid
+from tsrec.models.covisit import CoVisitation
 from tsrec.models.knn import ItemKNN
 from tsrec.models.popularity import RecentPopularity
 from tsrec.splits import Split
 from tsrec.times import DAY, HOUR
 
-__all__ = ["KNN_HALF_LIVES", "RECENT_WINDOWS", "TunedBaselines", "duration_label", "earlier_baselines",
-           "tune_baselines"]
+__all__ = ["BLEND_WEIGHTS", "COVISITATION_GRID", "KNN_HALF_LIVES", "RECENT_WINDOWS", "TunedBaselines",
+           "duration_label", "earlier_baselines", "tune_baselines", "tune_blend", "tune_covisitation"]
 
 KNN_HALF_LIVES = (2, 5, 10, 30, 60, 180, 900, HOUR, DAY)  # seconds: item-kNN history half-lives tried on validation
 RECENT_WINDOWS = (DAY, 7 * DAY, 30 * DAY, 90 * DAY, 365 * DAY)  # seconds: recent-popularity windows tried
+# CoVisitation's settings searched one at a time from the first value listed second (10 s, 20 events, 1.0)
+COVISITATION_GRID = {"half_life": (3.0, 10.0, 30.0, 120.0), "window": (5, 20, 50), "backward": (0.0, 0.5, 1.0)}
+BLEND_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)  # weight of the first model in a z-scored two-model blend
 
 
 def duration_label(seconds: float) -> str:
@@ -96,3 +103,36 @@ def earlier_baselines(split: Split, target: str = "first", knn_half_lives: Seque
     fitted = [m.fit(split.train, split.n_users, split.n_items) for m in (tuned.knn(), tuned.recent())]
     grid = tuned.validation.rename(index=duration_label, level=1)
     return dict(zip(tuned.labels, fitted)), grid
+
+
+def tune_covisitation(split: Split, target: str = "first", metric: str = "NDCG@10",
+                      grid: dict[str, Sequence[float]] = COVISITATION_GRID) -> tuple[dict, pd.DataFrame]:
+    """CoVisitation's settings by coordinate search on validation (each setting over its grid, the others held,
+    in the grid's order); the chosen settings and the validation value of every setting tried."""
+    best = {key: values[min(1, len(values) - 1)] for key, values in grid.items()}
+    tried: dict[tuple, float] = {}
+    for key, values in grid.items():
+        for v in values:
+            cand = {**best, key: v}
+            sig = tuple(cand[k] for k in grid)
+            if sig not in tried:
+                model = CoVisitation(**cand).fit(split.history("valid"), split.n_users, split.n_items)
+                tried[sig] = _validation({0: model}, split, target, metric)[0]
+        row = max((sig for sig in tried if all(s == best[k] for s, k in zip(sig, grid) if k != key)),
+                  key=tried.get)
+        best = dict(zip(grid, row))
+    frame = pd.DataFrame([(*sig, v) for sig, v in tried.items()], columns=[*grid, f"validation {metric}"])
+    return best, frame
+
+
+def tune_blend(first: Recommender, second: Recommender, split: Split, target: str = "first",
+               metric: str = "NDCG@10", weights: Sequence[float] = BLEND_WEIGHTS) -> tuple[float, pd.Series]:
+    """The weight w of ``first`` in the z-scored blend w * first + (1 - w) * second whose validation ``metric``
+    is best (both models are fitted here on ``split.history("valid")``), and every weight's value."""
+    hist = split.history("valid")
+    for m in (first, second):
+        m.fit(hist, split.n_users, split.n_items)
+    blends = {float(w): Hybrid([first, second], (w, 1 - w), norm="zscore", fit_models=False).fit(
+        hist, split.n_users, split.n_items) for w in weights}
+    values = _validation(blends, split, target, metric)
+    return float(values.idxmax()), values.rename(f"validation {metric}")
