@@ -27,6 +27,8 @@ GPU: dict[str, dict[str, Any]] = {
     "04_3": {"SASREC_EPOCHS": 30},
     "06_1": {"N_TRIALS": 40, "TRIAL_EPOCHS": 30, "MAX_EPOCHS": 60, "SEEDS": [0, 1, 2, 3, 4], "WINDOWS": "all",
              "LATENCY_REQUESTS": 1000},
+    "06_2": {"EPOCHS": 40, "EPSILONS": [0.5, 1.0, 2.0, 4.0, 8.0, 16.0], "N_EXPLAIN": 943, "IG_STEPS": 128,
+             "FED_CLIENTS": 20, "FED_ROUNDS": 20, "DELETE_KS": [1, 3, 5, 10]},
     "07_1": {"HOUSEHOLDS": 2469},                                  # every Dunnhumby household
     "07_2": {"SASREC_EPOCHS": 20},
     "B": {"EPOCHS": 50},

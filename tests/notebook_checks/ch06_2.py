@@ -1,0 +1,103 @@
+"""Chapter 6.2 (DP-SGD, membership attack, FedAvg, integrated gradients, faithfulness): the numbers its text
+quotes, and properties a wrong implementation would not have. Runs on the committed default run and on a smoke
+run (``records["smoke"]``)."""
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from notebook_checks import above as _above
+from notebook_checks import below as _below
+from notebook_checks import level as _level
+
+
+def _pair(row, key, half):
+    return (row[key], row[half])
+
+
+def _general(records):
+    dp = {k[3:-1]: v for k, v in records.items() if k.startswith("dp[")}
+    eps_rows = {k: v for k, v in dp.items() if k.startswith("DP ε=")}
+    assert len(eps_rows) >= 3 and {"non-private", "clipped, no noise", "item-kNN (time-decayed)"} <= set(dp)
+    # each run reaches its ε (never more), and a smaller ε takes more noise
+    by_eps = sorted(eps_rows.values(), key=lambda r: r["ε"])
+    for name, row in eps_rows.items():
+        assert row["ε"] <= float(name[5:]) + 1e-6 and row["ε"] > 0.9 * float(name[5:])
+    sigmas = [r["noise σ"] for r in by_eps]
+    assert all(a > b > 0 for a, b in zip(sigmas, sigmas[1:]))
+    assert dp["clipped, no noise"]["noise σ"] == 0 and dp["clipped, no noise"]["ε"] is None  # inf -> JSON null
+    for name, row in dp.items():
+        assert 0 <= row["NDCG@10"] < 1 and row["±95%"] >= 0
+        if name != "item-kNN (time-decayed)":
+            assert 0 <= row["attack AUC"] <= 1
+    assert dp["non-private"]["Δ vs non-private"] == 0
+    assert records["delta"] == pytest.approx(0.1 / records["n_members"])
+    assert 0 <= records["fed_auc"][0] <= 1 and len(records["fed_rounds"]) >= 1
+    assert records["fed_ndcg"][0] == pytest.approx(records["fed_rounds"][-1])
+    # integrated gradients are complete; attributions and the deletion test are well formed
+    assert records["ig_error_median"] < 1e-3 * max(1.0, abs(records["score_median"]))
+    assert 0 < records["time_share"][0] < 1
+    assert -1 <= records["chosen_corr"] <= 1
+    faith = {k[6:-1]: v for k, v in records.items() if k.startswith("faith[")}
+    assert len(faith) == 6
+    for row in faith.values():
+        assert row["top − random"] == pytest.approx(row["score drop, top-k"] - row["score drop, random k"], abs=1e-6)
+    for name in ("noise_ratio", "top_event_hours", "recent_deletion"):
+        assert records[f"exercise:ch06_2_{name}"] is True
+    return dp, faith
+
+
+def check(records):
+    assert "smoke" in records
+    dp, faith = _general(records)
+    if records["smoke"]:
+        assert records["n_users"] <= 150
+        return
+    a = lambda x, d=4: pytest.approx(x, abs=0.6 * 10 ** -d)   # at the printed rounding, loose enough for a rerun
+    assert records["n_members"] == 471 and records["n_users"] == 943 and records["delta"] == pytest.approx(2.1e-4, abs=6e-6)
+    np_, clip, knn = dp["non-private"], dp["clipped, no noise"], dp["item-kNN (time-decayed)"]
+    e1, e4, e16 = dp["DP ε=1"], dp["DP ε=4"], dp["DP ε=16"]
+    assert np_["NDCG@10"] == a(0.0495) and np_["±95%"] == a(0.0102)
+    assert np_["attack AUC"] == a(0.996, 3) and np_["AUC ±95%"] == a(0.001, 3)
+    assert clip["NDCG@10"] == a(0.0644) and clip["attack AUC"] == a(0.886, 3) and clip["AUC ±95%"] == a(0.010, 3)
+    assert (clip["Δ vs non-private"], clip["Δ ±95% (paired)"]) == (a(0.0149), a(0.0097))
+    assert _above(_pair(clip, "Δ vs non-private", "Δ ±95% (paired)"))
+    for row, sigma, ndcg, auc, d, h in ((e16, 0.81, 0.0428, 0.505, -0.0067, 0.0139),
+                                        (e4, 1.80, 0.0410, 0.504, -0.0085, 0.0136)):
+        assert row["noise σ"] == a(sigma, 2) and row["NDCG@10"] == a(ndcg) and row["attack AUC"] == a(auc, 3)
+        assert row["AUC ±95%"] == a(0.026, 3) and abs(row["attack AUC"] - 0.5) <= row["AUC ±95%"]  # at chance
+        assert (row["Δ vs non-private"], row["Δ ±95% (paired)"]) == (a(d), a(h))
+        assert _level(_pair(row, "Δ vs non-private", "Δ ±95% (paired)"))
+        assert _below(_pair(row, "Δ vs clipped", "Δc ±95%"))
+    assert (e16["Δ vs clipped"], e16["Δc ±95%"]) == (a(-0.0216), a(0.0147))
+    assert (e4["Δ vs clipped"], e4["Δc ±95%"]) == (a(-0.0234), a(0.0143))
+    assert e1["noise σ"] == a(5.43, 2) and e1["NDCG@10"] == a(0.0072)
+    assert (e1["Δ vs non-private"], e1["Δ ±95% (paired)"]) == (a(-0.0423), a(0.0111))
+    assert _below(_pair(e1, "Δ vs non-private", "Δ ±95% (paired)"))
+    assert knn["NDCG@10"] == a(0.0957) and knn["±95%"] == a(0.0151)
+    assert (knn["Δ vs non-private"], knn["Δ ±95% (paired)"]) == (a(0.0462), a(0.0156))
+    assert all(knn["NDCG@10"] > r["NDCG@10"] for n, r in dp.items() if n != "item-kNN (time-decayed)")
+    # noise costs "about a third" of the clipped model's quality at ε = 16 and 4
+    assert all(0.25 < 1 - r["NDCG@10"] / clip["NDCG@10"] < 0.4 for r in (e16, e4))
+    # FedAvg
+    assert records["fed_ndcg"] == [a(0.0502), a(0.0107)] and records["fed_gap"] == [a(0.0006), a(0.0136)]
+    assert _level(records["fed_gap"])
+    assert records["fed_rounds"][0] == a(0.014, 3) and records["fed_rounds"][-1] > records["fed_rounds"][-2]
+    assert records["fed_auc"] == [a(0.561, 3), a(0.024, 3)] and _above([records["fed_auc"][0] - 0.5, records["fed_auc"][1]])
+    # interpretability
+    assert records["explained_users"] == 300 and records["score_median"] == a(5.66, 2)
+    assert records["ig_error_median"] < 1e-5   # quoted as "to within 6·10⁻⁷": float precision
+    assert records["time_share"] == [a(0.225, 3), a(0.009, 3)]
+    assert records["chosen_user"] == 2 and records["chosen_corr"] == a(-0.16, 2)
+    ig = {k: faith[f"{k},integrated gradients"] for k in (1, 3, 5)}
+    att = {k: faith[f"{k},attention"] for k in (1, 3, 5)}
+    assert ig[1]["score drop, top-k"] == a(0.426, 3) and ig[1]["score drop, random k"] == a(0.308, 3)
+    for k, d, h in ((1, 0.119, 0.037), (3, 0.209, 0.046), (5, 0.357, 0.063)):
+        assert (ig[k]["top − random"], ig[k]["paired ±95%"]) == (a(d, 3), a(h, 3))
+        assert _above((ig[k]["top − random"], ig[k]["paired ±95%"]))          # the faithfulness bar
+    for k, d, h in ((1, -0.008, 0.037), (3, -0.059, 0.040), (5, -0.048, 0.063)):
+        assert (att[k]["top − random"], att[k]["paired ±95%"]) == (a(d, 3), a(h, 3))
+    assert _level((att[1]["top − random"], att[1]["paired ±95%"])) and _level((att[5]["top − random"], att[5]["paired ±95%"]))
+    assert _below((att[3]["top − random"], att[3]["paired ±95%"]))
+    assert math.isfinite(records["chosen_corr"])

@@ -1,0 +1,160 @@
+"""Private training of a sequence model: DP-SGD with Opacus, per-user losses for a membership attack, FedAvg.
+
+Opacus clips each *sample's* gradient and adds Gaussian noise to their sum, so a sample must be a user: the
+data set here holds each user's last window only (``SequenceDataset(windows="last")``), which makes the
+guarantee user-level. Opacus also needs every parameter to be used inside a module's ``forward`` with the
+batch as the first dimension; SASRec ties its output layer to the item table (a bare ``h @ W.T``) and flattens
+positions in its loss, so ``DPSASRec`` unties the output layer and ``train_private`` keeps the batch dimension.
+``tsrec.training.loop.run`` builds its own optimiser, which Opacus must wrap, so the DP epochs run here.
+"""
+from __future__ import annotations
+
+import copy
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.utils.data import DataLoader
+
+from tsrec.config import seed_everything
+from tsrec.models.sequential import SASRec, SeqInput
+from tsrec.training import TrainConfig, train
+from tsrec.training.loop import make_optimizer
+from tsrec.training.recipes import SequenceDataset
+
+__all__ = ["DPSASRec", "PrivateResult", "fedavg", "train_private", "user_losses", "user_shards"]
+
+
+class DPSASRec(SASRec):
+    """SASRec with its own output layer (not tied to the item table), so every weight is a module's weight
+    and Opacus can compute each sample's gradient; ``forward`` gives scores [B, L, n_items + 1]."""
+
+    name = "DP-SASRec"
+
+    def __init__(self, n_items: int, max_len: int = 50, hidden: int = 64, n_blocks: int = 2, n_heads: int = 1,
+                 dropout: float = 0.2, time_encoding: str | None = "log_interval"):
+        super().__init__(n_items, max_len, hidden, n_blocks, n_heads, dropout, time_encoding=time_encoding)
+        self.out = nn.Linear(hidden, n_items + 1, bias=False)
+        self.init_weights()
+
+    def output_weights(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        return self.out.weight, None
+
+    def logits(self, h: torch.Tensor) -> torch.Tensor:
+        return self.out(h)
+
+    def forward(self, items: torch.Tensor, times: torch.Tensor, next_times: torch.Tensor) -> torch.Tensor:
+        users = torch.zeros(len(items), dtype=torch.long, device=items.device)
+        return self.out(self.encode(SeqInput(users, items, times, next_times)))
+
+
+def _per_sample_ce(model: nn.Module, batch: tuple[torch.Tensor, ...]) -> torch.Tensor:
+    """Each window's mean cross-entropy over its target positions, [B] (the batch dimension kept)."""
+    _, items, times, next_times, targets = batch
+    x = SeqInput(targets[:, 0], items, times, next_times).trim()
+    targets = targets[:, -x.items.shape[1]:]
+    logits = model(x.items, x.times, x.next_times)
+    ce = F.cross_entropy(logits.transpose(1, 2), targets, ignore_index=0, reduction="none")
+    keep = (targets > 0).float()
+    return (ce * keep).sum(1) / keep.sum(1).clamp(min=1)
+
+
+@dataclass
+class PrivateResult:
+    """What a private run did: its ε at ``delta``, the noise multiplier Opacus chose, steps and epoch losses."""
+
+    epsilon: float
+    delta: float
+    noise_multiplier: float
+    steps: int
+    losses: list
+
+
+def train_private(model: DPSASRec, frame: pd.DataFrame, epochs: int, target_epsilon: float | None, delta: float,
+                  batch_size: int = 64, lr: float = 2e-3, max_grad_norm: float = 1.0, seed: int = 0) -> PrivateResult:
+    """DP-SGD (Opacus, DP-Adam, Poisson sampling, RDP accountant) on each user's last window of ``frame``.
+
+    The noise multiplier is chosen so that ``epochs`` reach ``target_epsilon`` at ``delta``; with
+    ``target_epsilon=None`` gradients are clipped but no noise is added (ε infinite), the control that
+    separates the cost of clipping from the cost of noise.
+    """
+    from opacus import PrivacyEngine
+
+    seed_everything(seed)
+    data = SequenceDataset(frame, model.max_len, windows="last")
+    loader = DataLoader(data, batch_size=batch_size, shuffle=True, generator=torch.Generator().manual_seed(seed))
+    optimizer = make_optimizer(model.parameters(), "adam", lr)
+    common = {"module": model.train(), "optimizer": optimizer, "data_loader": loader, "max_grad_norm": max_grad_norm}
+    with warnings.catch_warnings():  # Opacus warns that secure_mode is off: we want reproducible noise, not a CSPRNG
+        warnings.filterwarnings("ignore", message="Secure RNG turned off")
+        engine = PrivacyEngine(accountant="rdp", secure_mode=False)
+        if target_epsilon is None:
+            gsm, opt, dl = engine.make_private(noise_multiplier=0.0, **common)
+        else:
+            gsm, opt, dl = engine.make_private_with_epsilon(target_epsilon=target_epsilon, target_delta=delta,
+                                                            epochs=epochs, **common)
+    losses, steps = [], 0
+    for _ in range(epochs):
+        total, n = 0.0, 0
+        for batch in dl:
+            if len(batch[0]) == 0:  # Poisson sampling can draw an empty batch
+                continue
+            loss = _per_sample_ce(gsm, batch)
+            opt.zero_grad(set_to_none=True)
+            with warnings.catch_warnings():  # integer item ids need no gradient; Opacus' hooks fire all the same
+                warnings.filterwarnings("ignore", message="Full backward hook is firing")
+                loss.mean().backward()
+            opt.step()
+            total, n, steps = total + float(loss.detach().sum()), n + len(loss), steps + 1
+        losses.append(total / max(n, 1))
+    eps = float("inf") if target_epsilon is None else float(engine.get_epsilon(delta))
+    gsm._close()  # remove Opacus' hooks: the model scores and explains like any other afterwards
+    model.eval()
+    return PrivateResult(eps, delta, float(opt.noise_multiplier), steps, losses)
+
+
+def user_losses(model: nn.Module, frame: pd.DataFrame, batch_size: int = 256) -> pd.Series:
+    """Each user's mean next-item cross-entropy over the last window of ``frame`` (the membership attack's
+    signal: a model fits the users it trained on better), indexed by user."""
+    data = SequenceDataset(frame, model.max_len, windows="last")
+    model.eval()
+    out = []
+    with torch.no_grad():
+        for s in range(0, len(data), batch_size):
+            batch = tuple(t[s:s + batch_size] for t in (data.users, data.items, data.times, data.next_times,
+                                                         data.targets))
+            out.append(_per_sample_ce(model, batch))
+    return pd.Series(torch.cat(out).numpy(), index=data.users.numpy(), name="loss")
+
+
+def user_shards(frame: pd.DataFrame, n_shards: int, seed: int = 0) -> list[pd.DataFrame]:
+    """The log cut into ``n_shards`` disjoint groups of users (the clients of a federated simulation)."""
+    users = np.random.default_rng(seed).permutation(frame["user"].unique())
+    return [frame[frame["user"].isin(part)] for part in np.array_split(users, n_shards)]
+
+
+def fedavg(model: nn.Module, shards: list[pd.DataFrame], rounds: int, config: TrainConfig,
+           evaluate: Callable[[nn.Module], float] | None = None) -> pd.DataFrame:
+    """Federated averaging (McMahan et al. 2017): each round every client trains a copy of the global model
+    on its own users with ``tsrec.training.train`` (``config``), and the server averages the weights by the
+    clients' event counts. Raw events never leave a client. Returns one row per round (``evaluate``'s value)."""
+    sizes = np.array([len(s) for s in shards], dtype=float)
+    weights = sizes / sizes.sum()
+    rows = []
+    for r in range(1, rounds + 1):
+        states = []
+        for c, shard in enumerate(shards):
+            local = copy.deepcopy(model)
+            train(local, shard, config, seed=config.seed + 1000 * r + c, progress=False)
+            states.append(local.state_dict())
+        avg = {k: sum(w * s[k].float() for w, s in zip(weights, states)).to(v.dtype)
+               for k, v in model.state_dict().items()}
+        model.load_state_dict(avg)
+        model.eval()
+        rows.append({"round": r, "value": evaluate(model) if evaluate is not None else np.nan})
+    return pd.DataFrame(rows)
