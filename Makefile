@@ -3,7 +3,7 @@
 #   make book            set up, fetch data, execute every chapter in place (default parameters)
 #   make test            set up, fetch data, lint (ruff), run all tests (unit + smoke notebooks + nbval)
 #   make chapter CH=01   execute one chapter in place
-#   make data | lab | bench | bench-quick | clean
+#   make data | lab | bench | bench-quick | ddp | clean
 #   make student         the student copy in student/: no outputs, exercise solutions replaced by stubs
 #   make html | test-html   the HTML book in docs/_build/html (no execution); its test in headless Chromium
 #   make flink-env | flink-test   optional PyFlink path (flink/README.md; needs Java 17)
@@ -26,7 +26,7 @@ export TRANSFORMERS_OFFLINE := 1
 export HF_HUB_DISABLE_TELEMETRY := 1
 export PYTHONHASHSEED := 0
 
-.PHONY: help setup data test test-book book chapter lab bench bench-quick freeze clean student html test-html test-lab
+.PHONY: help setup data test test-book book chapter lab bench bench-quick ddp freeze clean student html test-html test-lab
 
 help:
 	@sed -n '1,11p' Makefile
@@ -69,6 +69,10 @@ bench: data
 	$(PY) benchmarks/llm_bench.py
 	$(PY) benchmarks/compression.py
 	$(PY) benchmarks/llamarec_protocol.py --jobs 2
+
+# SASRec trained by DistributedDataParallel: two CPU processes (gloo) launched by torchrun (chapter 8)
+ddp: data
+	TSREC_THREADS=1 $(PY) -m torch.distributed.run --standalone --nproc_per_node=2 -m tsrec.training.distributed --epochs 10 --out artifacts/ddp_run.json
 
 bench-quick: data
 	$(PY) benchmarks/run.py --quick

@@ -31,6 +31,8 @@ GPU: dict[str, dict[str, Any]] = {
              "FED_CLIENTS": 20, "FED_ROUNDS": 20, "DELETE_KS": [1, 3, 5, 10]},
     "07_1": {"HOUSEHOLDS": 2469},                                  # every Dunnhumby household
     "07_2": {"SASREC_EPOCHS": 20},
+    "08": {"TRAIN_USERS": 400, "EVAL_USERS": 300, "N_CANDIDATES": 20, "MAX_HISTORY": 10, "LORA_EPOCHS": 2,
+           "SASREC_EPOCHS": 30, "DDP_EPOCHS": 20},
     "B": {"EPOCHS": 50},
     "C": {"EPOCHS": 40, "RANDOM_TIE_SEEDS": 20, "LATENCY_REQUESTS": 2000},
 }
