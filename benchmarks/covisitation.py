@@ -4,7 +4,7 @@ Global temporal split (table B of run.py: test = the last 10% of time, every tes
 user's earlier events, models not updated) and LlamaRec's leave-one-out protocol (5-core, full ranking, seen
 items masked). On each: item-kNN's history half-life chosen on validation NDCG@10 over tsrec's grid
 (``tsrec.analysis.baselines``); CoVisitation's half-life, window and backward weight chosen on validation by
-coordinate search from (10 s, 20, 1.0); a z-scored blend of the two with its weight chosen on validation. Every
+coordinate search from (10 s, 20, 0.5); a z-scored blend of the two with its weight chosen on validation. Every
 model is then refitted on train + validation and scored once on test; the difference to the kNN comes with a
 95% interval over users (clustered by user on the global split, where a user has many queries).
 

@@ -25,7 +25,7 @@ __all__ = ["BLEND_WEIGHTS", "COVISITATION_GRID", "KNN_HALF_LIVES", "RECENT_WINDO
 
 KNN_HALF_LIVES = (2, 5, 10, 30, 60, 180, 900, HOUR, DAY)  # seconds: item-kNN history half-lives tried on validation
 RECENT_WINDOWS = (DAY, 7 * DAY, 30 * DAY, 90 * DAY, 365 * DAY)  # seconds: recent-popularity windows tried
-# CoVisitation's settings searched one at a time from the first value listed second (10 s, 20 events, 1.0)
+# CoVisitation's settings, searched one at a time starting from each grid's second value (10 s, 20 events, 0.5)
 COVISITATION_GRID = {"half_life": (3.0, 10.0, 30.0, 120.0), "window": (5, 20, 50), "backward": (0.0, 0.5, 1.0)}
 BLEND_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)  # weight of the first model in a z-scored two-model blend
 
