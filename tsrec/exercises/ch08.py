@@ -67,7 +67,7 @@ def ch08_time_tokens(answer: float, prediction: float | None = None, users: Sequ
 
     ml, split = _ml100k_split()
     lm = _lm()
-    ex = next_title_examples(lm, split, split.items_frame(ml.items)["title"], list(users), stage="test",
+    ex = next_title_examples(lm, split, split.items_frame(ml.items)["title"], [int(u) for u in users], stage="test",
                              max_history=max_history)
     n = ex.assign(n=[len(lm._encode(p)) for p in ex["prompt"]]).pivot(index="user", columns="variant", values="n")
     expected = float(np.mean(n["time"] - n["no_time"]))
