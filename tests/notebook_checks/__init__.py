@@ -16,3 +16,8 @@ def below(d_ci) -> bool:
 
 def level(d_ci) -> bool:
     return abs(d_ci[-2]) <= d_ci[-1]
+
+
+def named(records, prefix) -> dict:
+    """The records ``prefix[name]`` as {name: value}."""
+    return {k[len(prefix) + 1:-1]: v for k, v in records.items() if k.startswith(prefix + "[")}

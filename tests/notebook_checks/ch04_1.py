@@ -3,10 +3,7 @@ and values a wrong implementation would not produce. Runs on the committed defau
 from __future__ import annotations
 
 import pytest
-
-
-def _named(records, prefix):
-    return {k[len(prefix) + 1:-1]: v for k, v in records.items() if k.startswith(prefix + "[")}
+from notebook_checks import named as _named
 
 
 def _clear(d_ci):

@@ -6,10 +6,7 @@ from __future__ import annotations
 import pytest
 
 from notebook_checks import level as _level
-
-
-def _named(records, prefix):
-    return {k[len(prefix) + 1:-1]: v for k, v in records.items() if k.startswith(prefix + "[")}
+from notebook_checks import named as _named
 
 
 def check(records):
