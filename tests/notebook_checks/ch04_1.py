@@ -3,6 +3,7 @@ and values a wrong implementation would not produce. Runs on the committed defau
 from __future__ import annotations
 
 import pytest
+
 from notebook_checks import named as _named
 
 
