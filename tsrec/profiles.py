@@ -25,6 +25,7 @@ GPU: dict[str, dict[str, Any]] = {
               "LS_MODELS": ["GRU4Rec", "SASRec", "TiSASRec", "SASRec+time2vec_now"]},
     "04_2b": {"N_PROBE": 100, "EPOCHS": 30, "GEN_EPOCHS": 30, "PATIENCE": 6},
     "04_3": {"SASREC_EPOCHS": 30},
+    "05": {"EPOCHS": 40, "N_TRIALS": 100, "SEARCH_QUERIES": 5000, "RERANK_USERS": 671},  # LRURec, SASRec converge
     "06_1": {"N_TRIALS": 40, "TRIAL_EPOCHS": 30, "MAX_EPOCHS": 60, "SEEDS": [0, 1, 2, 3, 4], "WINDOWS": "all",
              "LATENCY_REQUESTS": 1000},
     "06_2": {"EPOCHS": 40, "EPSILONS": [0.5, 1.0, 2.0, 4.0, 8.0, 16.0], "N_EXPLAIN": 943, "IG_STEPS": 128,

@@ -90,7 +90,7 @@ def tune_baselines(split: Split, target: str = "first", knn_half_lives: Sequence
     recent = {float(w): RecentPopularity(float(w)).fit(split.train, split.n_users, split.n_items) for w in windows}
     v_knn, v_recent = _validation(knn, split, target, metric), _validation(recent, split, target, metric)
     grid = pd.concat({"item-kNN half-life": v_knn, "recent-popularity window": v_recent})
-    return TunedBaselines(float(v_knn.idxmax()), float(v_recent.idxmax()),
+    return TunedBaselines(float(v_knn.idxmax()), float(v_recent.idxmax()) if len(v_recent) else float("nan"),
                           grid.rename(f"validation {metric}").to_frame(), k_neighbors)
 
 

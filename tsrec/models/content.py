@@ -18,7 +18,7 @@ from tsrec.models.knn import history_matrix
 from tsrec.prep import IdMap
 from tsrec.queries import QueryBatch, seen_mask
 
-__all__ = ["ContentKNN", "Hybrid", "genre_matrix", "genre_names"]
+__all__ = ["ContentKNN", "Hybrid", "genre_matrix", "genre_names", "normalise_scores"]
 
 NO_GENRE = {"", "(no genres listed)", "nan", "None"}
 
@@ -106,6 +106,27 @@ class ContentKNN(Recommender):
         return f"ContentKNN(d={self.features.shape[1]}{hl})"
 
 
+def normalise_scores(s: torch.Tensor, cand: torch.Tensor, norm: str = "zscore") -> torch.Tensor:
+    """Scores [B, n] scaled by statistics over each row's finite candidate scores (``cand`` True): "minmax" to
+    [0, 1], "zscore" to mean 0 and sd 1 (clamped to +-1e6); non-finite scores become the row's lowest."""
+    s = s.double()
+    c = cand & torch.isfinite(s)
+    lo = torch.where(c, s, torch.inf).amin(1, keepdim=True)
+    lo = torch.where(torch.isfinite(lo), lo, 0.0)                            # a row without candidates
+    s = torch.where(torch.isfinite(s), s, lo)
+    if norm == "minmax":
+        hi = torch.where(c, s, -torch.inf).amax(1, keepdim=True)
+        span = torch.where(torch.isfinite(hi), hi - lo, 0.0)
+        return torch.where(span > 0, (s - lo) / torch.where(span > 0, span, 1.0), torch.zeros_like(s))
+    n = c.sum(1, keepdim=True).clamp(min=1)
+    mean = torch.where(c, s, 0.0).sum(1, keepdim=True) / n
+    sd = (torch.where(c, s - mean, 0.0) ** 2).sum(1, keepdim=True).div(n).sqrt()
+    z = torch.where(sd > 0, (s - mean) / torch.where(sd > 0, sd, 1.0), torch.zeros_like(s))
+    # a seen item far from near-constant candidates would overflow float32 (and 0 * inf is NaN); candidates' own
+    # z-scores are bounded by sqrt(n), so the clamp changes no ranking
+    return z.clamp(-1e6, 1e6)
+
+
 class Hybrid(Recommender):
     """Weighted sum of per-query normalised scores of several recommenders (weights need not sum to 1).
 
@@ -139,23 +160,6 @@ class Hybrid(Recommender):
         self._fitted = True
         return self
 
-    def _normalise(self, s: torch.Tensor, cand: torch.Tensor) -> torch.Tensor:
-        """Scores scaled by statistics over each row's finite candidate scores; non-finite scores become the
-        row's lowest."""
-        s = s.double()
-        c = cand & torch.isfinite(s)
-        lo = torch.where(c, s, torch.inf).amin(1, keepdim=True)
-        lo = torch.where(torch.isfinite(lo), lo, 0.0)                            # a row without candidates
-        s = torch.where(torch.isfinite(s), s, lo)
-        if self.norm == "minmax":
-            hi = torch.where(c, s, -torch.inf).amax(1, keepdim=True)
-            span = torch.where(torch.isfinite(hi), hi - lo, 0.0)
-            return torch.where(span > 0, (s - lo) / torch.where(span > 0, span, 1.0), torch.zeros_like(s))
-        n = c.sum(1, keepdim=True).clamp(min=1)
-        mean = torch.where(c, s, 0.0).sum(1, keepdim=True) / n
-        sd = (torch.where(c, s - mean, 0.0) ** 2).sum(1, keepdim=True).div(n).sqrt()
-        return torch.where(sd > 0, (s - mean) / torch.where(sd > 0, sd, 1.0), torch.zeros_like(s))
-
     def score(self, batch: QueryBatch) -> torch.Tensor:
         check_fitted(self, "_fitted")
         total = None
@@ -166,7 +170,7 @@ class Hybrid(Recommender):
             s = torch.as_tensor(m.score(batch)).cpu()
             if cand is None:
                 cand = ~seen_mask(batch, s.shape[1])
-            part = w * self._normalise(s, cand)
+            part = w * normalise_scores(s, cand, self.norm)
             total = part if total is None else total + part
         if total is None:
             total = torch.zeros((len(batch), self.n_items + 1))

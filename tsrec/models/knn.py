@@ -128,8 +128,8 @@ class ItemKNN(Recommender):
 
     def score(self, batch: QueryBatch) -> torch.Tensor:
         check_fitted(self, "sim")
-        H = history_matrix(batch, self.n_items + 1, self.time_decay_half_life)
-        scores = torch.from_numpy(np.asarray((self.sim.T @ H.T).T)).float()
+        H = sp.csr_matrix(history_matrix(batch, self.n_items + 1, self.time_decay_half_life))  # histories are short
+        scores = torch.from_numpy((H @ self.sim).toarray()).float()
         scores[:, 0] = float("-inf")
         return scores
 
