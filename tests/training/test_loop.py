@@ -247,3 +247,15 @@ def test_validation_target_all_scores_every_validation_event_of_a_temporal_split
     assert res.best_metrics["NDCG@10"] != pytest.approx(first)
     with pytest.raises(ValueError, match="eval_target"):
         train(small(S.SASRec, tsplit), tsplit, TrainConfig(epochs=1, progress=False, eval_target="last"))
+
+
+def test_cosine_schedule_decays_the_rate_each_epoch_and_constant_keeps_it():
+    model = Scalar()
+    step = lambda b: ((model.w - 3) ** 2, 1.0)  # noqa: E731
+    result = loop.run(model, lambda: [0], step, _cfg(epochs=4, lr=0.1, lr_schedule="cosine"))
+    expected = [0.05 * (1 + math.cos(math.pi * e / 4)) for e in range(4)]  # the rate each epoch trained with
+    assert result.history["lr"].tolist() == pytest.approx(expected)
+    plain = loop.run(Scalar(), lambda: [0], step, _cfg(epochs=2, lr=0.1))
+    assert "lr" not in plain.history.columns
+    with pytest.raises(ValueError, match="lr_schedule"):
+        loop.run(Scalar(), lambda: [0], step, _cfg(epochs=2, lr_schedule="step"))

@@ -22,9 +22,10 @@ from tqdm.auto import tqdm
 from tsrec.config import device as pick_device
 from tsrec.config import progress_wanted, seed_everything
 
-__all__ = ["TrainConfig", "TrainResult", "OPTIMIZERS", "autocast", "make_optimizer", "optimizer_step", "run"]
+__all__ = ["LR_SCHEDULES", "TrainConfig", "TrainResult", "OPTIMIZERS", "autocast", "make_optimizer", "optimizer_step", "run"]
 
 OPTIMIZERS = ("adamw", "adam", "sgd")
+LR_SCHEDULES = (None, "cosine")
 
 
 @dataclass
@@ -60,6 +61,7 @@ class TrainConfig:
     bucket_by_length: bool = True
     eval_target: str = "first"
     amp: bool = False
+    lr_schedule: str | None = None  # None: constant; "cosine": cosine decay over ``epochs`` (one step per epoch)
 
     def resolved(self, defaults: dict[str, Any]) -> TrainConfig:
         """A copy with every ``None`` field that ``defaults`` names filled in from it."""
@@ -83,6 +85,8 @@ class TrainConfig:
             raise ValueError(f"mode must be 'max' or 'min', got {self.mode!r}")
         if self.max_seconds is not None and not self.max_seconds > 0:
             raise ValueError(f"max_seconds must be positive or None, got {self.max_seconds!r}")
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ValueError(f"lr_schedule must be one of {LR_SCHEDULES}, got {self.lr_schedule!r}")
         if self.eval_target not in ("first", "all"):
             raise ValueError(f"eval_target must be 'first' or 'all', got {self.eval_target!r}")
 
@@ -151,6 +155,8 @@ def run(model: nn.Module, batches: Callable[[], Iterable[Any]], batch_loss: Call
     dev = pick_device(cfg.device)
     model.to(dev)
     optimizer = make_optimizer(model.parameters(), cfg.optimizer, cfg.lr, cfg.weight_decay)
+    schedule = (torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=cfg.epochs)
+                if cfg.lr_schedule == "cosine" else None)
     sign = 1.0 if cfg.mode == "max" else -1.0
     rows, best = [], {"value": -sign * math.inf, "epoch": 0, "state": None, "metrics": {}, "seconds": 0.0}
     waited, stopped, train_seconds = 0, "max epochs", 0.0
@@ -168,6 +174,9 @@ def run(model: nn.Module, batches: Callable[[], Iterable[Any]], batch_loss: Call
         train_seconds += time.perf_counter() - t0
         out_of_time = cfg.max_seconds is not None and time.perf_counter() - start >= cfg.max_seconds
         row = {"epoch": epoch, "loss": total / max(count, 1), **{c: math.nan for c in columns}}
+        if schedule is not None:  # the rate this epoch trained with, then the next epoch's
+            row["lr"] = optimizer.param_groups[0]["lr"]
+            schedule.step()
         if validate is not None and (epoch % cfg.eval_every == 0 or epoch == cfg.epochs or out_of_time):
             metrics = validate(model)
             row.update({c: metrics[c] for c in columns})
