@@ -32,8 +32,8 @@ def test_the_pipeline_runs_end_to_end_and_reports_every_step(run):
     model, report = run
     assert isinstance(model, Hybrid) and model.fit_models
     assert report.cleaning.rows_out == report.cleaning.rows_in  # the synthetic log has nothing to clean
-    assert list(report.results.index) == ["item-kNN (tuned)", "CoVisitation (tuned)", "CoVisitation + kNN blend",
-                                          "time-text model"]
+    assert list(report.results.index) == ["popularity", "item-kNN (tuned)", "CoVisitation (tuned)",
+                                          "CoVisitation + kNN blend", "time-text model"]
     assert report.results.loc["item-kNN (tuned)", "diff"] == 0
     assert len(report.trials) == SMALL["n_trials"] and report.settings.weights[2] == 0  # no text part
     assert report.settings.knn_half_life in SMALL["knn_half_lives"]

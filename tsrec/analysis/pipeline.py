@@ -8,7 +8,8 @@ each look at time in their own way, with weights searched on validation (``TimeT
     s(u, j) = w_c z(CoVisitation) + w_k z(time-decayed item-kNN) + w_t z(time-decayed MiniLM text profile)
 
 Every setting is chosen on validation; the chosen model is then refitted on train + validation (the data seen
-before test) and scored once on test, next to chapter 4.1's tuned item-kNN and the CoVisitation + kNN blend.
+before test) and scored once on test, next to popularity, chapter 4.1's tuned item-kNN and the CoVisitation + kNN
+blend.
 """
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ from tsrec.models.base import Recommender
 from tsrec.models.content import ContentKNN, Hybrid, normalise_scores
 from tsrec.models.covisit import CoVisitation
 from tsrec.models.knn import ItemKNN
+from tsrec.models.popularity import Popularity
 from tsrec.queries import seen_mask
 from tsrec.splits import Split
 
@@ -275,7 +277,7 @@ def TimeSensitiveModeling(data: Dataset, labels: str, parameters: PipelineConfig
     clock["optimize"] = time.perf_counter()
     w_cov = float(blend.idxmax())
     model = settings.build(text, parameters.use_time)
-    models = {"item-kNN (tuned)": ItemKNN(100, time_decay_half_life=settings.knn_half_life),
+    models = {"popularity": Popularity(), "item-kNN (tuned)": ItemKNN(100, time_decay_half_life=settings.knn_half_life),
               "CoVisitation (tuned)": CoVisitation(**settings.covisitation),
               "CoVisitation + kNN blend": Hybrid([CoVisitation(**settings.covisitation),
                                                   ItemKNN(100, time_decay_half_life=settings.knn_half_life)],

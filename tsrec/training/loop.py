@@ -22,7 +22,8 @@ from tqdm.auto import tqdm
 from tsrec.config import device as pick_device
 from tsrec.config import progress_wanted, seed_everything
 
-__all__ = ["LR_SCHEDULES", "TrainConfig", "TrainResult", "OPTIMIZERS", "autocast", "make_optimizer", "optimizer_step", "run"]
+__all__ = ["LR_SCHEDULES", "OPTIMIZERS", "TrainConfig", "TrainResult", "autocast", "make_optimizer", "optimizer_step",
+           "run"]
 
 OPTIMIZERS = ("adamw", "adam", "sgd")
 LR_SCHEDULES = (None, "cosine")
