@@ -45,10 +45,8 @@ def run(labels: str, seeds: list[int]) -> dict:
         settings, _, blend = P.optimize_model(split, text, target, base, P.PipelineConfig(**{**cfg.__dict__,
                                                                                           "seed": seed}))
         w = float(blend.idxmax())
-        cov, knn = settings.components(None)
-        models = {"item-kNN (tuned)": knn, "CoVisitation (tuned)": cov,
-                  "CoVisitation + kNN blend": P.Hybrid(settings.components(None), (w, 1 - w), norm="zscore"),
-                  "time-text model": settings.build(text)}
+        models = P.comparison_models(settings, text, w)
+        del models["popularity"]  # not in the benchmark's table
         ranks = P.evaluate_model(models, split, target)
         tables[seed] = P.paired_table(ranks, "item-kNN (tuned)", clustered=target == "all")
         tables[seed]["weights"] = [None, None, (w, 1 - w), settings.weights]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from tsrec.analysis.pipeline import COMPONENTS, PipelineReport, evaluate_model, paired_table
+from tsrec.analysis.pipeline import COMPONENTS, PipelineReport, evaluate_model, gaps_since_previous, paired_table
 from tsrec.evaluate import eval_queries
 from tsrec.metrics import clustered_mean_ci, mean_ci, per_user_rank_metrics
 from tsrec.models.base import Recommender
@@ -23,12 +23,6 @@ def new_users_per_year(interactions: pd.DataFrame) -> pd.Series:
     """How many users rated for the first time in each calendar year (UTC)."""
     first = interactions.groupby("user")["timestamp"].min()
     return pd.to_datetime(first, unit="s").dt.year.value_counts().sort_index().rename("new users")
-
-
-def gaps_since_previous(interactions: pd.DataFrame) -> pd.Series:
-    """Seconds between each event and the same user's previous one (first events left out)."""
-    log = interactions.sort_values(["user", "timestamp"], kind="stable")
-    return log.groupby("user")["timestamp"].diff().dropna().rename("gap (s)")
 
 
 def query_facts(report: PipelineReport) -> pd.DataFrame:

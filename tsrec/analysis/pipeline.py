@@ -36,8 +36,9 @@ from tsrec.queries import seen_mask
 from tsrec.splits import Split
 
 __all__ = ["BLEND_GRID", "COMPONENTS", "CachedValidation", "LABELS", "PipelineConfig", "PipelineReport",
-           "TimeSensitiveModeling", "TimeTextSettings", "create_time_series_features", "evaluate_model", "make_split",
-           "optimize_model", "paired_table", "preprocess_data", "search_weights", "train_model"]
+           "TimeSensitiveModeling", "TimeTextSettings", "comparison_models", "create_time_series_features",
+           "evaluate_model", "gaps_since_previous", "make_split", "optimize_model", "paired_table", "preprocess_data",
+           "search_weights", "train_model"]
 
 COMPONENTS = ("CoVisitation", "item-kNN", "text")  # the blend's parts, in the order of its weights
 LABELS = ("global", "leave-one-out")  # which events are the targets: the last share of time, or each user's last
@@ -140,6 +141,12 @@ def make_split(frame: pd.DataFrame, labels: str, parameters: PipelineConfig) -> 
     raise ValueError(f"labels must be one of {LABELS}, got {labels!r}")
 
 
+def gaps_since_previous(interactions: pd.DataFrame) -> pd.Series:
+    """Seconds between each event and the same user's previous one (first events left out)."""
+    log = interactions.sort_values(["user", "timestamp"], kind="stable")
+    return log.groupby("user")["timestamp"].diff().dropna().rename("gap (s)")
+
+
 def create_time_series_features(split: Split, items: pd.DataFrame, parameters: PipelineConfig,
                                 show_progress: bool = False) -> tuple[np.ndarray | None, dict]:
     """createTimeSeriesFeatures: MiniLM item-text vectors (None without an encoder) and the facts that shape the
@@ -149,8 +156,7 @@ def create_time_series_features(split: Split, items: pd.DataFrame, parameters: P
         from tsrec.llm import TextEncoder, item_text_embeddings
 
         text = item_text_embeddings(split, items, TextEncoder(parameters.encoder), show_progress=show_progress)
-    log = pd.concat([split.train, split.valid, split.test]).sort_values(["user", "timestamp"], kind="stable")
-    gaps = log.groupby("user")["timestamp"].diff().dropna()
+    gaps = gaps_since_previous(pd.concat([split.train, split.valid, split.test]))
     known = set(split.history("test")["item"])
     facts = {"gap_within_minute": float((gaps <= 60).mean()), "gap_within_hour": float((gaps <= 3600).mean()),
              "cold_target_share": float((~split.test["item"].isin(known)).mean()),
@@ -242,6 +248,17 @@ def evaluate_model(models: dict[str, Recommender], split: Split, target: str, st
     return out
 
 
+def comparison_models(settings: TimeTextSettings, text: np.ndarray | None, blend_weight: float,
+                      use_time: bool = True) -> dict[str, Recommender]:
+    """The test table's models, unfitted: popularity, the tuned kNN, CoVisitation, their blend with
+    CoVisitation's weight ``blend_weight``, and the time-text model."""
+    cov, knn = settings.components(None)
+    return {"popularity": Popularity(), "item-kNN (tuned)": knn, "CoVisitation (tuned)": cov,
+            "CoVisitation + kNN blend": Hybrid(settings.components(None), (blend_weight, 1 - blend_weight),
+                                               norm="zscore"),
+            "time-text model": settings.build(text, use_time)}
+
+
 def paired_table(ranks: pd.DataFrame, reference: str, clustered: bool, k: int = 10) -> pd.DataFrame:
     """NDCG@k and HR@k of every model column of ``ranks`` and its paired difference in NDCG@k to ``reference``
     (95% interval over queries, clustered by user when ``clustered``)."""
@@ -275,14 +292,8 @@ def TimeSensitiveModeling(data: Dataset, labels: str, parameters: PipelineConfig
     clock["train"] = time.perf_counter()
     settings, trials, blend = optimize_model(split, text, target, settings, parameters)
     clock["optimize"] = time.perf_counter()
-    w_cov = float(blend.idxmax())
-    model = settings.build(text, parameters.use_time)
-    models = {"popularity": Popularity(), "item-kNN (tuned)": ItemKNN(100, time_decay_half_life=settings.knn_half_life),
-              "CoVisitation (tuned)": CoVisitation(**settings.covisitation),
-              "CoVisitation + kNN blend": Hybrid([CoVisitation(**settings.covisitation),
-                                                  ItemKNN(100, time_decay_half_life=settings.knn_half_life)],
-                                                 (w_cov, 1 - w_cov), norm="zscore"),
-              "time-text model": model}
+    models = comparison_models(settings, text, float(blend.idxmax()), parameters.use_time)
+    model = models["time-text model"]
     stage_history = split.history("test") if parameters.refit else split.train
     for m in models.values():
         m.fit(stage_history, split.n_users, split.n_items)
