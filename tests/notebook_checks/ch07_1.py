@@ -35,3 +35,19 @@ def check(records):
         rr = paired["RepeatExplore (1 explore) - buy-again, beta = 0 (tuned): repeat"]
         assert rr[0] + rr[1] < 0 and rr[0] == pytest.approx(-0.010, abs=0.0005)
         assert max(v[2] for v in rec.values()) == pytest.approx(0.011, abs=0.0005)
+        # the time-aware model: better on repeat with no slot, better on both parts with the validated slot
+        assert records["text_dim"] == 384 and records["explore_slots"] == 1
+        ta = "time-aware (MiniLM text)"
+        assert rec[ta][1] == pytest.approx(0.364, abs=0.0005)
+        for key, (mean, half) in {f"{ta} - buy-again, beta = 0 (tuned): repeat": (0.021, 0.014),
+                                  f"{ta} - buy-again, beta = 0 (tuned): all": (0.015, 0.010),
+                                  "time-aware + 1 explore - buy-again, beta = 0 (tuned): explore": (0.0028, 0.0024),
+                                  "time-aware + 1 explore - buy-again, beta = 0 (tuned): repeat": (0.015, 0.013)}.items():
+            d_, c_ = paired[key]
+            assert d_ - c_ > 0, key
+            assert d_ == pytest.approx(mean, abs=0.5 * 10 ** -len(str(mean).split(".")[1])), key
+            assert c_ == pytest.approx(half, abs=0.5 * 10 ** -len(str(half).split(".")[1])), key
+        for key, (mean, half) in {f"{ta} - time-aware, no text: all": (0.0020, 0.0059),
+                                  f"{ta} - time-aware, no text: explore": (-0.0007, 0.0008)}.items():
+            d_, c_ = paired[key]
+            assert abs(d_) < c_ and d_ == pytest.approx(mean, abs=0.00005) and c_ == pytest.approx(half, abs=0.00005)

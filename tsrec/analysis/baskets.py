@@ -22,7 +22,7 @@ from tsrec.queries import QueryBatch
 from tsrec.times import DAY, WEEK, to_seconds
 
 __all__ = ["BasketQueries", "BasketSplit", "GROUPS", "basket_split", "basket_queries", "baskets", "evaluate_baskets",
-           "interval_summary", "item_hits", "paired_basket", "repurchase_intervals", "results_table",
+           "interval_summary", "item_hits", "paired_basket", "product_texts", "repurchase_intervals", "results_table",
            "sample_households"]
 
 GROUPS = ("all", "repeat", "explore")
@@ -70,6 +70,19 @@ def interval_summary(gaps: pd.DataFrame, by: str = "department", min_count: int 
     out = pd.DataFrame({"repurchases": g.size(), "q25": g.quantile(0.25), "median": g.median(),
                         "q75": g.quantile(0.75)})
     return out[out["repurchases"] >= min_count].sort_values("median")
+
+
+def product_texts(products: pd.DataFrame, item_map: IdMap) -> pd.DataFrame:
+    """One row per encoded product id 1..n: a short text from its attributes (department, category, type, brand,
+    package size; for a sentence encoder) and its department."""
+    cols = ("department", "product_category", "product_type", "brand", "package_size")
+    require_columns(products, ("item",) + cols, what="products")
+    p = products.drop_duplicates("item").set_index("item").reindex(item_map.decode(np.arange(1, len(item_map) + 1)))
+    f = {c: p[c].fillna("").astype(str).str.lower() for c in cols}
+    text = f["department"] + ": " + f["product_category"] + ", " + f["product_type"] + " (" + f["brand"] + \
+        " brand, " + f["package_size"] + ")"
+    return pd.DataFrame({"item": np.arange(1, len(item_map) + 1), "text": text.to_numpy(),
+                         "department": p["department"].fillna("(none)").to_numpy()})
 
 
 @dataclass

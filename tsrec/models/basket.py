@@ -22,7 +22,7 @@ from tsrec.models.base import Recommender, check_fitted, check_interactions
 from tsrec.queries import QueryBatch, seen_mask
 from tsrec.times import DAY, HOUR
 
-__all__ = ["BuyAgain", "RepeatExplore", "purchase_stats"]
+__all__ = ["BuyAgain", "RepeatExplore", "purchase_stats", "reserve_slots"]
 
 
 def purchase_stats(rows: np.ndarray, items: np.ndarray, times: np.ndarray) -> pd.DataFrame:
@@ -31,6 +31,30 @@ def purchase_stats(rows: np.ndarray, items: np.ndarray, times: np.ndarray) -> pd
     g = f.groupby(["row", "item"], sort=True)["t"].agg(n="size", first="min", last="max").reset_index()
     g["gap"] = np.where(g["n"] > 1, (g["last"] - g["first"]) / np.maximum(g["n"] - 1, 1), np.nan)
     return g
+
+
+def reserve_slots(repeat: torch.Tensor, bought: torch.Tensor, explore: torch.Tensor | None, n_explore: int,
+                  k: int) -> torch.Tensor:
+    """Scores whose top ``k`` are the ``k - n_explore`` best bought products by ``repeat``, then the
+    ``n_explore`` best never-bought ones by ``explore``; below them every product in ``repeat``'s order."""
+    finite = torch.where(torch.isfinite(repeat), repeat, torch.zeros_like(repeat))
+    span = finite.max(dim=1, keepdim=True).values - finite.min(dim=1, keepdim=True).values
+    out = (finite - finite.min(dim=1, keepdim=True).values) / (span + 1.0)      # [0, 1): repeat's order
+    n_rep = k - n_explore
+    slot = torch.arange(k, 0, -1, dtype=out.dtype) / (k + 1)                    # (0, 1), decreasing by position
+    if n_rep:
+        vals, idx = torch.where(bought, repeat, torch.full_like(repeat, float("-inf"))).topk(
+            min(n_rep, repeat.shape[1]), 1)
+        ok = torch.isfinite(vals)
+        out.scatter_(1, idx, torch.where(ok, 3.0 + slot[:idx.shape[1]].expand_as(vals), out.gather(1, idx)))
+    if n_explore and explore is not None:
+        ex = torch.where(bought, torch.full_like(explore, float("-inf")), explore)
+        ex[:, 0] = float("-inf")
+        vals, idx = ex.topk(min(n_explore, ex.shape[1] - 1), 1)
+        ok = torch.isfinite(vals)
+        out.scatter_(1, idx, torch.where(ok, 2.0 + slot[:idx.shape[1]].expand_as(vals), out.gather(1, idx)))
+    out[:, 0] = float("-inf")
+    return out
 
 
 class BuyAgain(Recommender):
@@ -100,7 +124,7 @@ class RepeatExplore(Recommender):
 
     name = "RepeatExplore"
 
-    def __init__(self, repeat: BuyAgain, explore: Recommender, n_explore: int = 2, k: int = 10) -> None:
+    def __init__(self, repeat: Recommender, explore: Recommender, n_explore: int = 2, k: int = 10) -> None:
         if not isinstance(k, (int, np.integer)) or k < 1:
             raise ValueError(f"k must be a positive int, got {k!r}")
         if not isinstance(n_explore, (int, np.integer)) or not 0 <= n_explore <= k:
@@ -120,24 +144,8 @@ class RepeatExplore(Recommender):
         if not self.fitted:
             raise RuntimeError("RepeatExplore is not fitted: call fit(train, n_users, n_items) first")
         rep = self.repeat.score(batch)
-        bought = seen_mask(batch, rep.shape[1])
-        finite = torch.where(torch.isfinite(rep), rep, torch.zeros_like(rep))
-        out = finite / (finite.max(dim=1, keepdim=True).values + 1.0)            # [0, 1): buy-again's order
-        n_rep = self.k - self.n_explore
-        slot = torch.arange(self.k, 0, -1, dtype=out.dtype) / (self.k + 1)     # (0, 1), decreasing by position
-        if n_rep:
-            vals, idx = torch.where(bought, rep, torch.full_like(rep, float("-inf"))).topk(min(n_rep, rep.shape[1]), 1)
-            ok = torch.isfinite(vals)
-            out.scatter_(1, idx, torch.where(ok, 3.0 + slot[:idx.shape[1]].expand_as(vals), out.gather(1, idx)))
-        if self.n_explore:
-            ex = self.explore.score(batch).float()
-            ex = torch.where(bought, torch.full_like(ex, float("-inf")), ex)
-            ex[:, 0] = float("-inf")
-            vals, idx = ex.topk(min(self.n_explore, ex.shape[1] - 1), 1)
-            ok = torch.isfinite(vals)
-            out.scatter_(1, idx, torch.where(ok, 2.0 + slot[:idx.shape[1]].expand_as(vals), out.gather(1, idx)))
-        out[:, 0] = float("-inf")
-        return out
+        ex = self.explore.score(batch).float() if self.n_explore else None
+        return reserve_slots(rep, seen_mask(batch, rep.shape[1]), ex, self.n_explore, self.k)
 
     def __repr__(self) -> str:
         return f"RepeatExplore({self.repeat!r}, {self.explore!r}, n_explore={self.n_explore}, k={self.k})"
