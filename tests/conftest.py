@@ -24,8 +24,11 @@ def gpu_test_device() -> str:
 
 
 def pytest_collection_modifyitems(config, items):
+    """The chapter smoke runs first, so that two xdist workers share them rather than one finishing them alone;
+    gpu tests skipped without CUDA."""
     import torch
 
+    items.sort(key=lambda item: item.get_closest_marker("notebook") is None)   # stable: otherwise in file order
     if torch.cuda.is_available() or gpu_test_device() != "cuda":
         return
     skip = pytest.mark.skip(reason="needs a CUDA device")
