@@ -59,10 +59,11 @@ class QueryBatch:
         return items, torch.from_numpy(left_pad(self.times, max_len)).to(device)
 
 
-def queries_from_frames(history: pd.DataFrame, targets: pd.DataFrame) -> QueryBatch:
+def queries_from_frames(history: pd.DataFrame, targets: pd.DataFrame, strictly_before: bool = False) -> QueryBatch:
     """One query per row of ``targets`` (user, timestamp) from the users' events in ``history``.
 
-    History is ordered by time with ties in row order; the target's timestamp becomes ``now``.
+    History is ordered by time with ties in row order; the target's timestamp becomes ``now``. With
+    ``strictly_before``, each history stops before that time (a basket's query does not hold the basket).
     """
     require_columns(history, ("user", "item", "timestamp"), what="history")
     require_columns(targets, ("user", "timestamp"), what="targets")
@@ -71,6 +72,9 @@ def queries_from_frames(history: pd.DataFrame, targets: pd.DataFrame) -> QueryBa
     wanted = targets["user"].to_numpy()
     lo, hi = np.searchsorted(users, wanted, side="left"), np.searchsorted(users, wanted, side="right")
     it, tm = h["item"].to_numpy(), h["timestamp"].to_numpy()
+    if strictly_before:
+        now = targets["timestamp"].to_numpy()
+        hi = lo + np.array([np.searchsorted(tm[a:b], t, side="left") for a, b, t in zip(lo, hi, now)], dtype=np.int64)
     return QueryBatch(wanted, [it[a:b] for a, b in zip(lo, hi)], [tm[a:b] for a, b in zip(lo, hi)],
                       targets["timestamp"].to_numpy())
 

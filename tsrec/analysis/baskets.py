@@ -18,7 +18,7 @@ from tsrec.data import require_columns
 from tsrec.metrics import clustered_mean_ci, precision_recall_ndcg
 from tsrec.models.base import Scorer
 from tsrec.prep import IdMap
-from tsrec.queries import QueryBatch
+from tsrec.queries import QueryBatch, queries_from_frames
 from tsrec.times import DAY, WEEK, to_seconds
 
 __all__ = ["BasketQueries", "BasketSplit", "GROUPS", "basket_split", "basket_queries", "baskets", "evaluate_baskets",
@@ -109,23 +109,18 @@ def basket_queries(events: pd.DataFrame, start: int, end: int) -> BasketQueries:
     """One query per basket with ``start <= time < end``: the household's events before the basket's time."""
     require_columns(events, LOG_COLUMNS, what="events")
     ev = events.sort_values(["user", "timestamp"], kind="stable")
-    u, it, ts = (ev[c].to_numpy() for c in ("user", "item", "timestamp"))
     b = baskets(ev)
     b = b[(b["timestamp"] >= start) & (b["timestamp"] < end)]
     by_basket = ev[ev["basket"].isin(b["basket"])].groupby("basket")["item"].unique()
-    lo = np.searchsorted(u, b["user"].to_numpy(), side="left")
-    u_hi = np.searchsorted(u, b["user"].to_numpy(), side="right")
-    items, times, targets, rep, exp = [], [], [], [], []
-    for row, (user, now, basket) in enumerate(zip(b["user"].to_numpy(), b["timestamp"].to_numpy(), b["basket"])):
-        hi = lo[row] + int(np.searchsorted(ts[lo[row]:u_hi[row]], now, side="left"))  # strictly before the basket
-        items.append(it[lo[row]:hi])
-        times.append(ts[lo[row]:hi])
+    q = queries_from_frames(ev, b[["user", "timestamp"]], strictly_before=True)
+    batch = QueryBatch(q.users.astype(np.int64), q.items, q.times, q.now.astype(np.int64))
+    targets, rep, exp = [], [], []
+    for history, basket in zip(batch.items, b["basket"]):
         t = np.sort(by_basket[basket]).astype(np.int64)
-        seen = np.isin(t, items[-1])
+        seen = np.isin(t, history)
         targets.append(t)
         rep.append(t[seen])
         exp.append(t[~seen])
-    batch = QueryBatch(b["user"].to_numpy(dtype=np.int64), items, times, b["timestamp"].to_numpy(dtype=np.int64))
     return BasketQueries(batch, targets, rep, exp, b["basket"].to_numpy())
 
 

@@ -137,10 +137,8 @@ class TimeAwareBasket(Recommender):
         later = log[log["timestamp"] >= start]
         key = "basket" if "basket" in later else "timestamp"
         trips = later.groupby(["user", key], sort=False).agg(time=("timestamp", "min")).reset_index()
-        batch = queries_from_frames(log, pd.DataFrame({"user": trips["user"], "timestamp": trips["time"]}))
-        cut = [np.searchsorted(t, c, side="left") for t, c in zip(batch.times, batch.now)]   # strictly before
-        batch = QueryBatch(batch.users, [x[:c] for x, c in zip(batch.items, cut)],
-                           [t[:c] for t, c in zip(batch.times, cut)], batch.now)
+        batch = queries_from_frames(log, pd.DataFrame({"user": trips["user"], "timestamp": trips["time"]}),
+                                    strictly_before=True)
         basket_items = later.groupby(["user", key], sort=False)["item"].unique()
         targets = [basket_items.loc[(u, k)] for u, k in zip(trips["user"], trips[key])]
         rng = np.random.default_rng(self.seed)
@@ -188,11 +186,12 @@ class TimeAwareBasket(Recommender):
         ``explore_slots``, the best never-bought products take that many of the top ``k`` (a setting of scoring,
         so it can be tuned without a refit)."""
         check_fitted(self, "lr")
+        w = (self.lr.coef_[0] / self.scaler.scale_).astype(np.float32)        # the scaler folded into the weights
+        bias = self.lr.intercept_[0] - float(w @ self.scaler.mean_)
         out = []
         for s in range(0, len(batch), self.batch_size):
             cols, bought = self._features(batch[s:s + self.batch_size])
-            w = (self.lr.coef_[0] / self.scaler.scale_).astype(np.float32)
-            z = np.full(bought.shape, self.lr.intercept_[0] - float(w @ self.scaler.mean_), dtype=np.float32)
+            z = np.full(bought.shape, bias, dtype=np.float32)
             for weight, col in zip(w, cols):
                 z += weight * col
             z = torch.from_numpy(z)
