@@ -30,7 +30,11 @@ HERE = Path(__file__).resolve().parent
 KS = (10,)
 MAX_LEN = 50  # sequence models read a user's last 50 events, as in the RecBole anchor runs (anchors.md)
 SEQUENTIAL = ("SASRec", "TiSASRec", "SASRec+time2vec", "GRU4Rec", "LSTM4Rec", "NextItNet", "TimeSensitiveModel")
-CLASSIC = ("Popularity", "RecentPopularity(7d)", "DecayedPopularity(30d)", "ItemKNN", "ItemKNN(decay 1h)", "BPR-MF")
+TUNED_KNN = "ItemKNN(decay, tuned)"  # size and half-life chosen on validation over a grid (tsrec.analysis.baselines)
+TUNED_HALF_LIVES = (2, 5, 10, 30, 60, 180, 900, 3600, 6 * 3600, 86400, 7 * 86400, 30 * 86400)  # seconds
+TUNED_SIZES = (25, 50, 100, 200, 400, 800)  # neighbourhood sizes
+CLASSIC = ("Popularity", "RecentPopularity(7d)", "DecayedPopularity(30d)", "ItemKNN", "ItemKNN(decay 1h)", TUNED_KNN,
+           "BPR-MF")
 
 
 def make_split(dataset: str, shuffled: bool = False, seed: int = 0):
@@ -64,6 +68,7 @@ def build(name: str, split, seed: int):
         "DecayedPopularity(30d)": lambda: DecayedPopularity(30 * day),
         "ItemKNN": lambda: ItemKNN(k_neighbors=100),
         "ItemKNN(decay 1h)": lambda: ItemKNN(k_neighbors=50, time_decay_half_life=hour),
+        TUNED_KNN: lambda: None,  # built in run_one once validation has chosen its settings
         "BPR-MF": lambda: BPRMF(split.n_users, n, seed=seed),
         "SASRec": lambda: S.SASRec(n, max_len=L),
         "TiSASRec": lambda: S.TiSASRec(n, max_len=L),
@@ -76,10 +81,15 @@ def build(name: str, split, seed: int):
 
 
 def run_one(name: str, dataset: str, seed: int, shuffled: bool, max_seconds: float | None, epochs: int,
-            device: str | None = None, amp: bool = False) -> dict:
-    """Fit and evaluate one model with one seed (sequence models on ``device``); returns metrics and timings."""
+            device: str | None = None, amp: bool = False, refit: bool = True) -> dict:
+    """Fit and evaluate one model with one seed (sequence models on ``device``); returns metrics and timings.
+
+    A trained model (sequence models, BPR-MF) is early-stopped on validation, then (``refit``) trained afresh on
+    train + validation for the chosen number of epochs, as the other models are fitted on train + validation."""
     import tsrec
+    from tsrec.analysis.baselines import duration_label, tune_knn
     from tsrec.evaluate import evaluate
+    from tsrec.models.knn import ItemKNN
     from tsrec.training import TrainConfig, train
 
     tsrec.seed_everything(seed)
@@ -87,17 +97,26 @@ def run_one(name: str, dataset: str, seed: int, shuffled: bool, max_seconds: flo
     model = build(name, split, seed)
     t0 = time.perf_counter()
     out = {"model": name, "seed": seed}
-    if name in SEQUENTIAL:
+    if name in SEQUENTIAL or name == "BPR-MF":
         # leave-one-out validates on each user's one next item; the temporal split on every validation event
         target = "first" if split.kind == "leave-one-out" else "all"
+        where = dict(device=device, amp=amp) if name in SEQUENTIAL else {}  # BPR-MF stays on the CPU
         res = train(model, split, TrainConfig(seed=seed, progress=False, max_seconds=max_seconds, epochs=epochs,
-                                              eval_target=target, device=device, amp=amp))
+                                              eval_target=target, **where))
         out.update(best_epoch=res.best_epoch, seconds_to_best=res.seconds_to_best,
                    seconds_per_epoch=res.seconds_per_epoch, valid_NDCG10=res.best_metrics.get("NDCG@10"))
-    elif name == "BPR-MF":
-        res = train(model, split, TrainConfig(seed=seed, progress=False))
-        out.update(best_epoch=res.best_epoch, seconds_to_best=res.seconds_to_best)
+        if refit:  # the same data before test as the classic models: train + validation, validation's epoch count
+            tsrec.seed_everything(seed)
+            model = build(name, split, seed)
+            train(model, split.history("test"), TrainConfig(seed=seed, progress=False, epochs=max(1, res.best_epoch),
+                                                            **where))
     else:
+        if name == TUNED_KNN:  # neighbourhood size and half-life chosen on validation, then fitted like the rest
+            chosen, _ = tune_knn(split, "first" if split.kind == "leave-one-out" else "all", TUNED_HALF_LIVES,
+                                 TUNED_SIZES)
+            model = ItemKNN(chosen["k_neighbors"], time_decay_half_life=chosen["time_decay_half_life"])
+            out["chosen"] = (f"k {chosen['k_neighbors']}, h {duration_label(chosen['time_decay_half_life'])}"
+                             + ("" if chosen["inside_grid"] else " (grid edge)"))
         model.fit(split.history("test"), split.n_users, split.n_items)
         out.update(seconds_to_best=time.perf_counter() - t0)
     test = evaluate(model, split, "test", ks=KS, target="all")  # "all" only matters for the temporal split
@@ -115,7 +134,7 @@ def worker(args) -> None:
     tsrec.set_threads(args.threads)
     for seed in args.seeds_list:
         print(json.dumps(run_one(args.worker, args.dataset, seed, args.shuffled, args.max_seconds, args.epochs,
-                                 args.device, args.amp)), flush=True)
+                                 args.device, args.amp, not args.no_refit)), flush=True)
     print(json.dumps({"peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}), flush=True)
 
 
@@ -124,6 +143,8 @@ def summarise(rows: list[dict], rss: dict[str, float]) -> pd.DataFrame:
     from tsrec.metrics import mean_ci
 
     df = pd.DataFrame(rows)
+    if df.empty:
+        raise SystemExit("every model of this table failed: see the errors above")
     out = []
     for name, g in df.groupby("model", sort=False):
         row = {"model": name, "seeds": len(g)}
@@ -138,6 +159,7 @@ def summarise(rows: list[dict], rss: dict[str, float]) -> pd.DataFrame:
             "seconds_per_epoch"].notna().any() else "–"
         has_best = "best_epoch" in g and g["best_epoch"].notna().any()
         row["best epoch"] = f"{g['best_epoch'].mean():.0f}" if has_best else "–"
+        row["chosen on validation"] = g["chosen"].iloc[0] if "chosen" in g and g["chosen"].notna().any() else "–"
         row["peak RSS MB"] = f"{rss.get(name, float('nan')):.0f}"
         out.append(row)
     return pd.DataFrame(out)
@@ -161,6 +183,7 @@ def run_table(models, dataset: str, seeds: list[int], shuffled: bool, args) -> p
         cmd += ["--shuffled"] if shuffled else []
         cmd += ["--device", args.device] if args.device else []
         cmd += ["--amp"] if args.amp else []
+        cmd += ["--no-refit"] if args.no_refit else []
         t0 = time.perf_counter()
         res = subprocess.run(cmd, capture_output=True, text=True)
         if res.returncode != 0:
@@ -189,6 +212,8 @@ def main() -> None:
     ap.add_argument("--device", default=None, help="where the sequence models train: cpu, cuda, auto (default: "
                                                    "$TSREC_DEVICE, then CUDA, then the CPU); BPR-MF stays on the CPU")
     ap.add_argument("--amp", action="store_true", help="bfloat16 autocast for the sequence models (CUDA only)")
+    ap.add_argument("--no-refit", action="store_true", help="score sequence models as early-stopped on train only "
+                                                            "(default: refit on train + validation first)")
     ap.add_argument("--out", default=None, help="markdown file for the tables (default benchmarks/results.md; "
                                                 "with --quick, only when given)")
     ap.add_argument("--worker", default=None, help=argparse.SUPPRESS)
@@ -201,12 +226,12 @@ def main() -> None:
     if args.quick:
         args.seeds_list, args.epochs = [0], 3
         plan = [("A", "ml-100k", ("Popularity", "ItemKNN", "SASRec"), False),
-                ("B", "ml-latest-small", ("Popularity", "SASRec"), False),
+                ("B", "ml-latest-small", ("Popularity", TUNED_KNN, "SASRec"), False),
                 ("C", "ml-100k", ("SASRec",), True)]
     else:
         plan = [("A", "ml-100k", CLASSIC + SEQUENTIAL, False),
                 ("B", "ml-latest-small", ("Popularity", "RecentPopularity(7d)", "ItemKNN", "ItemKNN(decay 1h)",
-                                          "SASRec", "TiSASRec"), False),
+                                          TUNED_KNN, "BPR-MF", "SASRec", "TiSASRec"), False),
                 ("C", "ml-100k", ("SASRec", "GRU4Rec"), True)]
     titles = {"A": "A. ML-100K, leave-one-out by time, full ranking, test; seen items masked (the book's protocol) "
                    "and not masked (RecBole's, for its sequential models)",
@@ -222,9 +247,11 @@ def main() -> None:
     amp = (" with bf16 autocast" if str(args.device).startswith("cuda") else " (--amp: no effect off CUDA)") \
         if args.amp else ""
     where = f", sequence models on {args.device}{amp}" if args.device else ""
+    refit = ("scored as fitted on train only" if args.no_refit else
+             "then trained afresh on train + validation for that many epochs and scored on test")
     parts = [f"# Benchmark results\n\nseeds {args.seeds_list}, sequence models early-stopped on validation "
-             f"NDCG@10 (at most {args.epochs} epochs, {budget}), mean ± 95% t-interval over seeds "
-             f"(deterministic models: one run){where}.\n"]
+             f"NDCG@10 (at most {args.epochs} epochs, {budget}), {refit}; classic models fitted on train + "
+             f"validation; mean ± 95% t-interval over seeds (deterministic models: one run){where}.\n"]
     for key, dataset, models, shuffled in plan:
         table = run_table(models, dataset, args.seeds_list, shuffled, args)
         parts.append(f"## {titles[key]}\n\n{to_markdown(table)}\n")

@@ -20,10 +20,11 @@ from tsrec.models.popularity import RecentPopularity
 from tsrec.splits import Split
 from tsrec.times import DAY, HOUR
 
-__all__ = ["BLEND_WEIGHTS", "COVISITATION_GRID", "KNN_HALF_LIVES", "RECENT_WINDOWS", "TunedBaselines",
-           "duration_label", "earlier_baselines", "tune_baselines", "tune_blend", "tune_covisitation"]
+__all__ = ["BLEND_WEIGHTS", "COVISITATION_GRID", "KNN_HALF_LIVES", "KNN_SIZES", "RECENT_WINDOWS", "TunedBaselines",
+           "duration_label", "earlier_baselines", "tune_baselines", "tune_blend", "tune_covisitation", "tune_knn"]
 
 KNN_HALF_LIVES = (2, 5, 10, 30, 60, 180, 900, HOUR, DAY)  # seconds: item-kNN history half-lives tried on validation
+KNN_SIZES = (10, 25, 50, 100, 200)  # item-kNN neighbourhood sizes tried with the half-lives by ``tune_knn``
 RECENT_WINDOWS = (DAY, 7 * DAY, 30 * DAY, 90 * DAY, 365 * DAY)  # seconds: recent-popularity windows tried
 # CoVisitation's settings, searched one at a time starting from each grid's second value (10 s, 20 events, 0.5)
 COVISITATION_GRID = {"half_life": (3.0, 10.0, 30.0, 120.0), "window": (5, 20, 50), "backward": (0.0, 0.5, 1.0)}
@@ -92,6 +93,22 @@ def tune_baselines(split: Split, target: str = "first", knn_half_lives: Sequence
     grid = pd.concat({"item-kNN half-life": v_knn, "recent-popularity window": v_recent})
     return TunedBaselines(float(v_knn.idxmax()), float(v_recent.idxmax()) if len(v_recent) else float("nan"),
                           grid.rename(f"validation {metric}").to_frame(), k_neighbors)
+
+
+def tune_knn(split: Split, target: str = "first", knn_half_lives: Sequence[float] = KNN_HALF_LIVES,
+             sizes: Sequence[int] = KNN_SIZES, metric: str = "NDCG@10") -> tuple[dict, pd.DataFrame]:
+    """The time-decayed item-kNN's neighbourhood size and half-life chosen together on validation (every pair of
+    the two grids, fitted on ``split.train``): the chosen ``{"k_neighbors", "time_decay_half_life"}``, whether
+    each lies strictly inside its grid, and every pair's validation value."""
+    rows = []
+    for k in sizes:
+        tuned = tune_baselines(split, target, knn_half_lives, (), metric, int(k))
+        values = tuned.validation.loc["item-kNN half-life"].iloc[:, 0]
+        rows += [(int(k), float(h), float(v)) for h, v in values.items()]
+    frame = pd.DataFrame(rows, columns=["k_neighbors", "time_decay_half_life", f"validation {metric}"])
+    k, h = frame.loc[frame[f"validation {metric}"].idxmax(), ["k_neighbors", "time_decay_half_life"]]
+    inside = bool(min(sizes) < k < max(sizes)) and bool(min(knn_half_lives) < h < max(knn_half_lives))
+    return {"k_neighbors": int(k), "time_decay_half_life": float(h), "inside_grid": inside}, frame
 
 
 def earlier_baselines(split: Split, target: str = "first", knn_half_lives: Sequence[float] = KNN_HALF_LIVES,
