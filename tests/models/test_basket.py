@@ -40,3 +40,22 @@ def test_repeat_explore_slots():
         RepeatExplore(BuyAgain(), Popularity(), n_explore=3, k=2)
     with pytest.raises(RuntimeError):
         BuyAgain().score(_batch(0))
+
+
+def test_promotion_boost_lifts_this_weeks_promoted_products_at_the_main_store():
+    from tsrec.models.basket import PromotionBoost, main_store
+
+    lines = pd.DataFrame({"user": [1, 1, 1, 2], "store": [5, 5, 9, 9], "basket": [10, 11, 12, 13]})
+    stores = main_store(lines, n_users=2)
+    assert stores.tolist() == [-1, 5, 9]
+    weeks = np.array([0, 7 * DAY])          # week 1 from t = 0, week 2 from day 7
+    promoted = {(5, 2): np.array([3]), (9, 2): np.array([1])}
+    base = BuyAgain(0.0)
+    m = PromotionBoost(base, promoted, weeks, stores, weight=np.log(2.0)).fit(_train(), 2, 3)
+    plain = base.score(_batch(37 * DAY))
+    boosted = m.score(_batch(37 * DAY))     # user 1 in week 2 at store 5: product 3 doubled, the rest unchanged
+    assert torch.isclose(boosted[0, 3], 2 * plain[0, 3]) and torch.equal(boosted[0, 1:3], plain[0, 1:3])
+    week1 = QueryBatch(np.array([1]), [np.array([1])], [np.array([0])], np.array([DAY]))
+    assert torch.equal(m.score(week1), base.score(week1))   # nothing promoted in week 1
+    with pytest.raises(ValueError, match="user_store"):
+        PromotionBoost(BuyAgain(), promoted, weeks, np.array([-1]), 1.0).fit(_train(), 2, 3)

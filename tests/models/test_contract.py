@@ -22,7 +22,7 @@ from tsrec import evaluate as evaluation
 from tsrec import metrics, splits
 from tsrec.models import sequential as S
 from tsrec.models.base import Recommender, Scorer
-from tsrec.models.basket import BuyAgain, RepeatExplore
+from tsrec.models.basket import BuyAgain, PromotionBoost, RepeatExplore
 from tsrec.models.basket_ranker import TimeAwareBasket
 from tsrec.models.content import ContentKNN, Hybrid
 from tsrec.models.covisit import CoVisitation
@@ -72,6 +72,9 @@ CASES: dict[str, tuple[tuple[type, ...], Callable[[splits.Split], Recommender]]]
     "BuyAgain": ((BuyAgain,), lambda s: BuyAgain(beta=1.0)),
     "RepeatExplore": ((RepeatExplore,), lambda s: RepeatExplore(BuyAgain(0.0), ItemKNN(k_neighbors=10), n_explore=2,
                                                                 k=10)),
+    "PromotionBoost": ((PromotionBoost,), lambda s: PromotionBoost(
+        BuyAgain(0.0), {(7, 1): np.array([1, 2]), (7, 2): np.array([3])}, np.array([0, 10 * DAY]),
+        np.full(s.n_users + 1, 7), weight=1.0)),
     "TimeAwareBasket": ((TimeAwareBasket,), lambda s: TimeAwareBasket(_features(s.n_items), label_window=6 * HOUR,
                                                                       negative_rate=0.5)),
     "LRURec": ((S.LRURec,), lambda s: _torch(lambda nu, ni: S.LRURec(ni, max_len=8, hidden=8))),

