@@ -14,6 +14,19 @@ def check(records):
     for name, (a, r, e) in rec.items():
         assert 0 <= e <= r <= 1 or e <= a
     assert -1 <= records["timing_spearman"] <= 1
+    # promotions: the shares are of the full log (the same in smoke and default runs)
+    import pytest
+    sh = records["promo_share"]
+    assert [round(sh[k], 3) for k in ("display or mailer", "on display", "in the mailer", "loyalty-card discount",
+                                      "coupon")] == [0.223, 0.108, 0.164, 0.501, 0.015]
+    camp = records["campaigns"]
+    assert camp["Type A"][:2] == [4, 3647] and [round(camp[t][3], 3) for t in ("Type A", "Type B", "Type C")] == [
+        0.166, 0.065, 0.059]
+    assert round(records["redeemed_first_half"], 2) == 0.67
+    for not_p, with_p, diff, half in records["promo_response"].values():
+        assert diff - half > 0 and diff == pytest.approx(with_p - not_p, abs=0.01)  # promoted weeks: more purchases
+    assert str(records["promo_weight"]) == max(records["promo_valid"], key=records["promo_valid"].get)
+    assert records["promo_counts"][0] == 1469307 and records["promo_counts"][3:] == [801, 2469]
     if not records["smoke"]:
         import pytest
         assert records["sample"] == [600, 346081, 37130]
@@ -23,6 +36,14 @@ def check(records):
         assert rec["buy-again, beta = 0 (frequency)"][1] == pytest.approx(0.343, abs=0.0005)
         assert rec["popularity"][1] == pytest.approx(0.161, abs=0.0005)
         assert records["beta"] == 0.0
+        r = records["promo_response"]["display or mailer"]
+        assert [round(v, 3) for v in r] == [0.082, 0.153, 0.071, 0.005] and 1.85 < r[1] / r[0] < 1.95  # "1.9 times"
+        assert records["promo_weight"] == 0.1 and records["promo_counts"][1:3] == [33899, 543]
+        v = records["promo_valid"]
+        assert [round(v[w], 4) for w in ("0.0", "0.1", "1.0")] == [0.2370, 0.2391, 0.2127]
+        for part, (mean, half) in {"all": (0.0009, 0.0019), "repeat": (0.0040, 0.0042)}.items():
+            d_, c_ = records["promo_boost"][part]
+            assert abs(d_) < c_ and round(d_, 4) == mean and round(c_, 4) == half, part  # "no gain is shown"
         dt, ct = paired["buy-again, beta = 1 (time) - buy-again, beta = 0 (frequency): repeat"]
         assert dt + ct < 0 and dt == pytest.approx(-0.032, abs=0.0005)
         assert rec["buy-again, beta = 1 (time)"][1] == pytest.approx(0.311, abs=0.0005)
