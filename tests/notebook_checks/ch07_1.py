@@ -27,6 +27,7 @@ def check(records):
         assert diff - half > 0 and diff == pytest.approx(with_p - not_p, abs=0.01)  # promoted weeks: more purchases
     assert str(records["promo_weight"]) == max(records["promo_valid"], key=records["promo_valid"].get)
     assert records["promo_counts"][0] == 1469307 and records["promo_counts"][3:] == [801, 2469]
+    assert records["cli_returncode"] == 0 and records["cli_items"] == 5  # tsrec train -> model.pt -> tsrec serve
     if not records["smoke"]:
         import pytest
         assert records["sample"] == [600, 346081, 37130]
@@ -39,6 +40,19 @@ def check(records):
         r = records["promo_response"]["display or mailer"]
         assert [round(v, 3) for v in r] == [0.082, 0.153, 0.071, 0.005] and 1.85 < r[1] / r[0] < 1.95  # "1.9 times"
         assert records["promo_weight"] == 0.1 and records["promo_counts"][1:3] == [33899, 543]
+        # the time-aware model's gains on each of three seeds of its negative sample, and over the seeds
+        from tsrec.metrics import mean_ci
+        sd = records["seed_diffs"]
+        ta, tx = "time-aware (MiniLM text)", "time-aware + 1 explore"
+        for key in (f"{ta}: repeat", f"{ta}: all", f"{tx}: explore", f"{tx}: repeat"):
+            assert len(sd[key]) == 3 and all(d - h > 0 for d, h in sd[key]), key
+        assert [round(d, 4) for d, _ in sd[f"{ta}: repeat"]] == [0.0210, 0.0185, 0.0239]
+        for key, (mean, half) in {f"{ta}: repeat": (0.0212, 0.0067), f"{tx}: explore": (0.0028, 0.0002),
+                                  f"{tx}: repeat": (0.0146, 0.0023)}.items():
+            m_, h_ = mean_ci([d for d, _ in sd[key]])
+            assert (round(m_, 4), round(h_, 4)) == (mean, half), key
+        spread = max(max(d for d, _ in v) - min(d for d, _ in v) for k, v in sd.items() if "explore" not in k or tx in k)
+        assert spread <= 0.0055  # "moves these differences by at most 0.005"
         v = records["promo_valid"]
         assert [round(v[w], 4) for w in ("0.0", "0.1", "1.0")] == [0.2370, 0.2391, 0.2127]
         for part, (mean, half) in {"all": (0.0009, 0.0019), "repeat": (0.0040, 0.0042)}.items():
