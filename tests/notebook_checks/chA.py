@@ -33,6 +33,6 @@ def check(records):
     versions = records["tool_versions"]
     assert versions["tensorflow"] == "—" and versions["pytorch"].startswith("2.")
     assert sum(v != "—" for v in versions.values()) == len(versions) - 1
-    assert records["data_files_verified"] == {"ml-100k": 3, "ml-latest-small": 2, "complete-journey": 2}
+    assert records["data_files_verified"] == {"ml-100k": 3, "ml-latest-small": 2, "complete-journey": 8}
     assert records["package_modules"] >= 50 and records["package_longest_module"] <= 450
     assert not any(t in str(records) for t in UNTRACEABLE)
