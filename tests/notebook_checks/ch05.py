@@ -46,8 +46,21 @@ def _general(records):
     return glob, loo, abl, errors, zoo, rerank
 
 
+def _benchmark_quotes():
+    """Table B of benchmarks/results.md, which the text quotes: a benchmark rerun that moves it fails here."""
+    from tsrec.config import REPO_ROOT
+    from tsrec.llm.experiments import benchmark_numbers, benchmark_tables
+
+    table = benchmark_tables("B", REPO_ROOT / "benchmarks" / "results.md")[0]
+    ndcg = {m: benchmark_numbers(table.loc[m, "NDCG@10"])[0] for m in ("SASRec", "TiSASRec", "Popularity",
+                                                                         "ItemKNN(tuned decay)")}
+    assert ndcg["SASRec"] == 0.0364 and ndcg["TiSASRec"] == 0.0362
+    assert ndcg["Popularity"] < ndcg["TiSASRec"] < ndcg["SASRec"] < ndcg["ItemKNN(tuned decay)"]
+
+
 def check(records):
     assert "smoke" in records
+    _benchmark_quotes()
     glob, loo, abl, errors, zoo, rerank = _general(records)
     if records["smoke"]:
         assert records["n_users"] <= 40
