@@ -212,8 +212,9 @@ def main() -> None:
     ap.add_argument("--device", default=None, help="where the sequence models train: cpu, cuda, auto (default: "
                                                    "$TSREC_DEVICE, then CUDA, then the CPU); BPR-MF stays on the CPU")
     ap.add_argument("--amp", action="store_true", help="bfloat16 autocast for the sequence models (CUDA only)")
-    ap.add_argument("--no-refit", action="store_true", help="score sequence models as early-stopped on train only "
-                                                            "(default: refit on train + validation first)")
+    ap.add_argument("--no-refit", action="store_true", help="score trained models (sequence models, BPR-MF) as "
+                                                            "early-stopped on train only (default: refit on train + "
+                                                            "validation first)")
     ap.add_argument("--out", default=None, help="markdown file for the tables (default benchmarks/results.md; "
                                                 "with --quick, only when given)")
     ap.add_argument("--worker", default=None, help=argparse.SUPPRESS)

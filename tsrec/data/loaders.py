@@ -119,7 +119,7 @@ def load_complete_journey_table(name: str, root: Path | None = None) -> pd.DataF
         raise DataError(f"unknown Complete Journey table {name!r}; known: {', '.join(CJ_TABLES)}")
     paths = verify("complete-journey", root)
     ids = {"household_id": "user", "product_id": "item", "store_id": "store"}
-    if name == "promotions":  # 21 million rows: read as codes, keep two flags
+    if name == "promotions":  # 21 million rows: two flags instead of the location codes
         table = pd.read_parquet(paths["promotions.parquet"], dtype_backend="pyarrow")
         out = pd.DataFrame({"item": table["product_id"].to_numpy("int64"), "store": table["store_id"].to_numpy("int32"),
                             "week": table["week"].to_numpy("int16"),
