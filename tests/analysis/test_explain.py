@@ -73,3 +73,46 @@ def test_membership_auc():
     auc, per = X.membership_auc(m, o)
     pairs = (m[:, None] < o[None, :]).mean()
     assert auc == pytest.approx(pairs) and per.mean() == pytest.approx(auc)
+
+
+def test_text_similarity_ranks_the_attributed_events_by_their_text(setup):
+    _, x, targets = setup
+    rng = np.random.default_rng(0)
+    vecs = rng.normal(size=(int(x.items.max()) + 26, 8)).astype(np.float32)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    vecs[0] = 0
+    sim = X.history_similarity(vecs, x, targets)
+    assert sim.shape == x.items.shape and (sim[~x.mask] == 0).all()
+    t = X.text_similarity(vecs, x, targets, sim.masked_fill(~x.mask, -2), 2)  # attributed = the most similar
+    assert (t["top"] >= t["random"] - 1e-6).all() and (t["top"] > t["random"]).any()
+    assert X.top_positions(sim, x, 1).shape == (len(x.items), 1)
+
+
+def test_named_titles_undoes_movielens_titles_and_skips_parts_and_short_ones():
+    titles = ["Godfather, The (1972)", "High Noon (1952)", "3 Ninjas: High Noon At Mega Mountain (1998)",
+              "Heat (1995)", "Fargo (1996)"]
+    line = 'Because you loved "3 Ninjas: High Noon At Mega Mountain" and The Godfather, watch Heat.'
+    assert X.named_titles(line, titles) == ["Godfather, The (1972)", "3 Ninjas: High Noon At Mega Mountain (1998)"]
+    prompt = X.explanation_prompt("Fargo (1996)", [("Heat (1995)", 0.5), ("High Noon (1952)", 30.0),
+                                                   ("Godfather, The (1972)", 100.0)])
+    assert "30 minutes ago" in prompt and "30 hours ago" in prompt and "4 days ago" in prompt
+
+
+def test_explain_in_words_audits_what_the_sentence_names(setup):
+    _, x, targets = setup
+    assert int(x.items.max()) < 98
+
+    class Echo:  # a stand-in language model: names the first attributed film and one the prompt never gave
+        def chat(self, user, system=None):
+            return user
+
+        def generate(self, prompt, max_new_tokens=64):
+            return f"You watched {prompt.split(chr(34))[3]}, so try Unrelated Film.\nsecond line"
+
+    import pandas as pd
+    titles = pd.Series({i: f"Film {i:03d} title" for i in range(1, 100)})
+    titles[98], titles[99] = "The Recommended One", "Unrelated Film"
+    attr = torch.arange(x.items.shape[1], dtype=torch.float).expand_as(x.items)
+    words = X.explain_in_words(Echo(), titles, x, torch.full_like(targets, 98), attr, [0, 1], k=2)
+    assert len(words) == 2 and words["names attributed"].all() and not words["names recommended"].any()
+    assert words["unsupported"].tolist() == [["Unrelated Film"]] * 2 and "second" not in words["sentence"][0]

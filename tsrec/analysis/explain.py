@@ -4,11 +4,16 @@ Integrated gradients (Captum's ``LayerIntegratedGradients``) split one recommend
 history's item embeddings and its time-encoding vectors, against an all-zero baseline (the padding vector);
 the last block's attention gives a second read-out. ``deletion_test`` checks the attributions are faithful:
 removing the top-attributed events must lower the score more than removing as many random ones. The loss-
-threshold membership attack asks whether a model's losses tell its training users from others.
+threshold membership attack asks whether a model's losses tell its training users from others. Text read-outs:
+how close in item text the attributed events are to the recommendation, and a prompt that asks a language model
+to word an explanation from the attributed events only.
 """
 from __future__ import annotations
 
+import re
 import warnings
+from collections.abc import Sequence
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -17,8 +22,9 @@ from torch import nn
 
 from tsrec.models.sequential import SeqInput
 
-__all__ = ["delete_positions", "deletion_test", "integrated_gradients", "last_attention", "membership_auc",
-           "target_scores"]
+__all__ = ["Writer", "delete_positions", "deletion_test", "explain_in_words", "explanation_prompt",
+           "history_similarity", "integrated_gradients", "last_attention", "membership_auc", "named_titles",
+           "target_scores", "text_similarity", "top_positions"]
 
 
 def target_scores(model: nn.Module, x: SeqInput, targets: torch.Tensor) -> torch.Tensor:
@@ -125,3 +131,85 @@ def membership_auc(member_losses: np.ndarray, other_losses: np.ndarray) -> tuple
     ties = np.searchsorted(o_sorted, m, side="right") - np.searchsorted(o_sorted, m, side="left")
     per_member = (higher + 0.5 * ties) / len(o)
     return float(per_member.mean()), per_member
+
+
+class Writer(Protocol):
+    """What ``explain_in_words`` needs of a language model (``tsrec.llm.GenerativeLM`` has both)."""
+
+    def chat(self, user: str, system: str | None = None) -> str: ...
+
+    def generate(self, prompt: str, max_new_tokens: int = 64) -> str: ...
+
+
+def top_positions(attributions: torch.Tensor, x: SeqInput, k: int) -> torch.Tensor:
+    """The ``k`` real history positions with the largest attribution per row, largest first, [B, k]."""
+    return attributions.masked_fill(~x.mask, float("-inf")).topk(k, dim=1).indices
+
+
+def history_similarity(item_vectors: np.ndarray, x: SeqInput, targets: torch.Tensor) -> torch.Tensor:
+    """Cosine similarity [B, L] of each history event's item text to the row's target (unit vectors in,
+    padding's zero vector gives 0): the ranking of a "because you watched something like it" explanation."""
+    vec = torch.as_tensor(item_vectors)
+    return (vec[x.items] @ vec[targets].unsqueeze(-1)).squeeze(-1)
+
+
+def text_similarity(item_vectors: np.ndarray, x: SeqInput, targets: torch.Tensor, attributions: torch.Tensor,
+                    k: int, seed: int = 0) -> pd.DataFrame:
+    """Per row: the mean cosine similarity (item text, unit vectors) between the target and its ``k`` top-
+    attributed history events, and between the target and ``k`` random history events (the same draw size)."""
+    sim = history_similarity(item_vectors, x, targets)
+    noise = torch.rand(x.mask.shape, generator=torch.Generator().manual_seed(seed)).masked_fill(~x.mask, -1.0)
+    top, rand = top_positions(attributions, x, k), noise.topk(k, dim=1).indices
+    return pd.DataFrame({"top": sim.gather(1, top).mean(1).numpy(), "random": sim.gather(1, rand).mean(1).numpy()})
+
+
+def explanation_prompt(recommended: str, reasons: Sequence[tuple[str, float]]) -> str:
+    """A request for one sentence that explains ``recommended`` from the attributed events only: each reason
+    is (title, hours before the request)."""
+    def when(hours: float) -> str:
+        return f"{hours * 60:.0f} minutes ago" if hours < 1 else (f"{hours:.0f} hours ago" if hours < 48
+                                                                   else f"{hours / 24:.0f} days ago")
+    listed = "; ".join(f'"{t}" ({when(h)})' for t, h in reasons)
+    return (f"A film recommender suggests \"{recommended}\" to a viewer. The films in the viewer's history that "
+            f"weighed most in this suggestion are: {listed}. In one short sentence addressed to the viewer, "
+            f"explain why \"{recommended}\" is suggested, naming only these films.")
+
+
+def _key(title: str) -> str:
+    """'Godfather, The (1972)' -> 'the godfather': MovieLens' year and trailing article undone, lower case."""
+    title = re.sub(r"\s*\(\d{4}\)\s*$", "", str(title)).strip()
+    return re.sub(r"^(.*), (The|A|An|Les|La|Il|Le|Das)$", r"\2 \1", title).lower()
+
+
+def named_titles(sentence: str, titles: Sequence[str], min_chars: int = 5) -> list[str]:
+    """The distinct ``titles`` a generated sentence names (case-insensitive, year and moved article ignored).
+    Titles shorter than ``min_chars`` are skipped ('Heat' would match by accident), and so is a title that is
+    only part of a longer one named ('High Noon' inside '3 Ninjas: High Noon At Mega Mountain')."""
+    text = sentence.lower()
+    found: dict[str, str] = {}
+    for t in titles:
+        key = _key(t)
+        if len(key) >= min_chars and key in text:
+            found.setdefault(key, t)
+    return [t for key, t in found.items() if not any(key != other and key in other for other in found)]
+
+
+def explain_in_words(lm: Writer, titles: pd.Series, x: SeqInput, targets: torch.Tensor, attributions: torch.Tensor,
+                     rows: Sequence[int], k: int = 3, max_new_tokens: int = 60) -> pd.DataFrame:
+    """For each of ``rows``: the prompt's ``k`` top-attributed events, ``lm``'s one-line explanation (a
+    ``GenerativeLM``: ``chat`` and greedy ``generate``), and which films the line names: the recommendation,
+    an attributed event, or a film the prompt never gave (unsupported). ``titles`` is indexed by item id."""
+    top = top_positions(attributions, x, k)
+    out = []
+    for r in rows:
+        pos = top[r].tolist()
+        hours = ((x.next_times[r, -1] - x.times[r, pos]) / 3600).tolist()
+        given = [titles[int(x.items[r, p])] for p in pos]
+        recommended = titles[int(targets[r])]
+        line = lm.generate(lm.chat(explanation_prompt(recommended, list(zip(given, hours)))), max_new_tokens)
+        line = line.strip().split("\n")[0]
+        named = named_titles(line, list(titles))
+        out.append({"recommended": recommended, "attributed": given, "sentence": line,
+                    "names recommended": recommended in named, "names attributed": any(t in named for t in given),
+                    "unsupported": [t for t in named if t != recommended and t not in given]})
+    return pd.DataFrame(out)
