@@ -29,10 +29,12 @@ import pandas as pd
 HERE = Path(__file__).resolve().parent
 KS = (10,)
 MAX_LEN = 50  # sequence models read a user's last 50 events, as in the RecBole anchor runs (anchors.md)
-SEQUENTIAL = ("SASRec", "TiSASRec", "SASRec+time2vec", "GRU4Rec", "LSTM4Rec", "NextItNet", "TimeSensitiveModel")
+RECBOLE_SASREC = "SASRec(RecBole setup)"  # RecBole's dropouts (0.5, attention 0.5), epoch chosen unmasked
+SEQUENTIAL = ("SASRec", RECBOLE_SASREC, "TiSASRec", "SASRec+time2vec", "GRU4Rec", "LSTM4Rec", "NextItNet",
+              "TimeSensitiveModel")
 TUNED_KNN = "ItemKNN(tuned decay)"  # size and half-life chosen on validation over a grid (tsrec.analysis.baselines)
 TUNED_HALF_LIVES = (2, 5, 10, 30, 60, 180, 900, 3600, 6 * 3600, 86400, 7 * 86400, 30 * 86400)  # seconds
-TUNED_SIZES = (25, 50, 100, 200, 400, 800)  # neighbourhood sizes
+TUNED_SIZES = (25, 50, 100, 200, 400, 800, 1600, 3200, 6400, 12800)  # neighbourhood sizes; past n_items = every item
 CLASSIC = ("Popularity", "RecentPopularity(7d)", "DecayedPopularity(30d)", "ItemKNN", "ItemKNN(decay 1h)", TUNED_KNN,
            "BPR-MF")
 
@@ -71,6 +73,7 @@ def build(name: str, split, seed: int):
         TUNED_KNN: lambda: None,  # built in run_one once validation has chosen its settings
         "BPR-MF": lambda: BPRMF(split.n_users, n, seed=seed),
         "SASRec": lambda: S.SASRec(n, max_len=L),
+        RECBOLE_SASREC: lambda: S.SASRec(n, max_len=L, dropout=0.5, attn_dropout=0.5),
         "TiSASRec": lambda: S.TiSASRec(n, max_len=L),
         "SASRec+time2vec": lambda: S.SASRec(n, max_len=L, time_encoding="time2vec"),
         "GRU4Rec": lambda: S.GRU4Rec(n, max_len=L),
@@ -88,7 +91,7 @@ def run_one(name: str, dataset: str, seed: int, shuffled: bool, max_seconds: flo
     train + validation for the chosen number of epochs, as the other models are fitted on train + validation."""
     import tsrec
     from tsrec.analysis.baselines import duration_label, tune_knn
-    from tsrec.evaluate import evaluate
+    from tsrec.evaluate import evaluate, validator
     from tsrec.models.knn import ItemKNN
     from tsrec.training import TrainConfig, train
 
@@ -101,8 +104,10 @@ def run_one(name: str, dataset: str, seed: int, shuffled: bool, max_seconds: flo
         # leave-one-out validates on each user's one next item; the temporal split on every validation event
         target = "first" if split.kind == "leave-one-out" else "all"
         where = dict(device=device, amp=amp) if name in SEQUENTIAL else {}  # BPR-MF stays on the CPU
+        # RecBole's setup picks its epoch on validation with seen items not masked, as RecBole does (anchors.md)
+        unmasked = validator(split, target, KS, mask_seen=False) if name == RECBOLE_SASREC else None
         res = train(model, split, TrainConfig(seed=seed, progress=False, max_seconds=max_seconds, epochs=epochs,
-                                              eval_target=target, **where))
+                                              eval_target=target, **where), validate=unmasked)
         out.update(best_epoch=res.best_epoch, seconds_to_best=res.seconds_to_best,
                    seconds_per_epoch=res.seconds_per_epoch, valid_NDCG10=res.best_metrics.get("NDCG@10"))
         if refit:  # the same data before test as the classic models: train + validation, validation's epoch count
@@ -114,9 +119,12 @@ def run_one(name: str, dataset: str, seed: int, shuffled: bool, max_seconds: flo
         if name == TUNED_KNN:  # neighbourhood size and half-life chosen on validation, then fitted like the rest
             chosen, _ = tune_knn(split, "first" if split.kind == "leave-one-out" else "all", TUNED_HALF_LIVES,
                                  TUNED_SIZES)
-            model = ItemKNN(chosen["k_neighbors"], time_decay_half_life=chosen["time_decay_half_life"])
-            out["chosen"] = (f"k {chosen['k_neighbors']}, h {duration_label(chosen['time_decay_half_life'])}"
-                             + ("" if chosen["inside_grid"] else " (grid edge)"))
+            k, half_life = chosen["k_neighbors"], chosen["time_decay_half_life"]
+            model = ItemKNN(k, time_decay_half_life=half_life)
+            every = k >= split.n_items  # no neighbourhood cut at all: the largest size there is, not a grid's edge
+            h_inside = min(TUNED_HALF_LIVES) < half_life < max(TUNED_HALF_LIVES)
+            edge = not chosen["inside_grid"] and not (every and h_inside)
+            out["chosen"] = f"k {'all' if every else k}, h {duration_label(half_life)}{' (grid edge)' if edge else ''}"
         model.fit(split.history("test"), split.n_users, split.n_items)
         out.update(seconds_to_best=time.perf_counter() - t0)
     test = evaluate(model, split, "test", ks=KS, target="all")  # "all" only matters for the temporal split
@@ -207,7 +215,7 @@ def main() -> None:
     ap.add_argument("--max-seconds", type=float, default=None, help="optional wall-clock cap per sequence-model run")
     ap.add_argument("--epochs", type=int, default=200)
     ap.add_argument("--threads", type=int, default=None)
-    ap.add_argument("--models", default=None, help="comma-separated subset of table A's models")
+    ap.add_argument("--models", default=None, help="comma-separated subset of the models (in every table asked for)")
     ap.add_argument("--tables", default="ABC", help="which tables to run, e.g. A")
     ap.add_argument("--device", default=None, help="where the sequence models train: cpu, cuda, auto (default: "
                                                    "$TSREC_DEVICE, then CUDA, then the CPU); BPR-MF stays on the CPU")
@@ -242,7 +250,8 @@ def main() -> None:
     plan = [p for p in plan if p[0] in args.tables]
     if args.models:
         keep = args.models.split(",")
-        plan = [(k, d, tuple(m for m in ms if m in keep) if k == "A" else ms, sh) for k, d, ms, sh in plan]
+        plan = [(k, d, tuple(m for m in ms if m in keep), sh) for k, d, ms, sh in plan]
+        plan = [p for p in plan if p[2]]
     t0 = time.perf_counter()
     budget = f"at most {args.max_seconds:.0f} s" if args.max_seconds else "no wall-clock cap"
     amp = (" with bf16 autocast" if str(args.device).startswith("cuda") else " (--amp: no effect off CUDA)") \
