@@ -90,9 +90,10 @@ def test_text_similarity_ranks_the_attributed_events_by_their_text(setup):
 
 def test_named_titles_undoes_movielens_titles_and_skips_parts_and_short_ones():
     titles = ["Godfather, The (1972)", "High Noon (1952)", "3 Ninjas: High Noon At Mega Mountain (1998)",
-              "Heat (1995)", "Fargo (1996)"]
-    line = 'Because you loved "3 Ninjas: High Noon At Mega Mountain" and The Godfather, watch Heat.'
-    assert X.named_titles(line, titles) == ["Godfather, The (1972)", "3 Ninjas: High Noon At Mega Mountain (1998)"]
+              "Heat (1995)", "Fargo (1996)", "Crow, The (1994)"]
+    line = 'Because you loved "3 Ninjas: High Noon At Mega Mountain" and The Godfather, watch Heat or "Crow, The".'
+    assert X.named_titles(line, titles) == ["Godfather, The (1972)", "3 Ninjas: High Noon At Mega Mountain (1998)",
+                                            "Crow, The (1994)"]
     prompt = X.explanation_prompt("Fargo (1996)", [("Heat (1995)", 0.5), ("High Noon (1952)", 30.0),
                                                    ("Godfather, The (1972)", 100.0)])
     assert "30 minutes ago" in prompt and "30 hours ago" in prompt and "4 days ago" in prompt

@@ -1,4 +1,5 @@
-"""Chapter 6.2 (DP-SGD, membership attack, FedAvg, integrated gradients, faithfulness): the numbers its text
+"""Chapter 6.2 (DP-SGD, membership attack, FedAvg, the active-hour attack, integrated gradients, faithfulness,
+text explanations): the numbers its text
 quotes, and properties a wrong implementation would not have. Runs on the committed default run and on a smoke
 run (``records["smoke"]``)."""
 from __future__ import annotations
@@ -45,12 +46,28 @@ def _general(records):
         assert row["top − random"] == pytest.approx(row["score drop, top-k"] - row["score drop, random k"], abs=1e-6)
     for name in ("noise_ratio", "top_event_hours", "recent_deletion"):
         assert records[f"exercise:ch06_2_{name}"] is True
-    return dp, faith
+    leak = {k[5:-1]: v for k, v in records.items() if k.startswith("leak[")}
+    assert set(leak) == {"top-10, time encoding", "top-10, no time encoding", "history items", "history time gaps",
+                         "hour of the latest event"}
+    for row in leak.values():
+        assert 0 <= row["accuracy"] <= 1 and row["gain"] == pytest.approx(row["accuracy"] - row["majority guess"])
+    assert leak["top-10, no time encoding"]["bits vs top-10, no time encoding"] == 0
+    control = leak["hour of the latest event"]   # the positive control: the attacker can use a real signal
+    assert _above((control["gain"], control["gain ±95% (paired)"])) and _above((control["bits per user"], control["bits ±95%"]))
+    text = {int(k[5:-1]): v for k, v in records.items() if k.startswith("text[")}
+    assert len(text) >= 1
+    for row in text.values():
+        assert -1 <= row["similarity, random"] <= 1 and -1 <= row["similarity, top-attributed"] <= 1
+        assert row["top − random"] == pytest.approx(row["similarity, top-attributed"] - row["similarity, random"], abs=1e-5)
+    n = records["sentences"]
+    for count, lo, hi in records["audit"].values():
+        assert 0 <= count <= n and lo <= count / n <= hi
+    return dp, faith, leak, text
 
 
 def check(records):
     assert "smoke" in records
-    dp, faith = _general(records)
+    dp, faith, leak, text = _general(records)
     if records["smoke"]:
         assert records["n_users"] <= 150
         return
@@ -101,3 +118,29 @@ def check(records):
     assert _level((att[1]["top − random"], att[1]["paired ±95%"])) and _level((att[5]["top − random"], att[5]["paired ±95%"]))
     assert _below((att[3]["top − random"], att[3]["paired ±95%"]))
     assert math.isfinite(records["chosen_corr"])
+    # what the time features leak (quoted at the printed rounding)
+    t, nt, hist, gaps, ctl = (leak[k] for k in ("top-10, time encoding", "top-10, no time encoding", "history items",
+                                                "history time gaps", "hour of the latest event"))
+    assert t["majority guess"] == a(0.413, 3) and t["accuracy"] == a(0.4125) and nt["accuracy"] == a(0.4125)
+    assert (t["gain"], t["gain ±95% (paired)"]) == (a(0.0), a(0.0)) and (t["bits per user"], t["bits ±95%"]) == (a(0.0), a(0.0001))
+    assert (nt["bits per user"], nt["bits ±95%"]) == (a(-0.0004), a(0.0025))
+    assert (t["bits vs top-10, no time encoding"], t["±95% (paired)"]) == (a(0.0004), a(0.0024))
+    assert _level((t["bits vs top-10, no time encoding"], t["±95% (paired)"]))
+    assert (hist["gain"], hist["gain ±95% (paired)"]) == (a(0.0), a(0.0029))
+    assert (hist["bits per user"], hist["bits ±95%"]) == (a(0.0001), a(0.0039))
+    assert (gaps["bits per user"], gaps["bits ±95%"]) == (a(-0.0028), a(0.0025)) and _below((gaps["bits per user"], gaps["bits ±95%"]))
+    assert ctl["accuracy"] == a(0.777, 3) and (ctl["gain"], ctl["gain ±95% (paired)"]) == (a(0.365, 3), a(0.040, 3))
+    assert (ctl["bits per user"], ctl["bits ±95%"]) == (a(0.80, 2), a(0.08, 2))
+    # text neighbours
+    assert text[1]["similarity, top-attributed"] == a(0.389, 3) and text[1]["similarity, random"] == a(0.350, 3)
+    for k, d, h in ((1, 0.039, 0.017), (3, 0.019, 0.009), (5, 0.012, 0.007)):
+        assert (text[k]["top − random"], text[k]["±95% (paired)"]) == (a(d, 3), a(h, 3))
+        assert _above((text[k]["top − random"], text[k]["±95% (paired)"]))
+    drop = {k: (text[k]["deleting text neighbours: drop − random drop"], text[k]["±95% (paired) "]) for k in (1, 3, 5)}
+    assert drop[1] == (a(0.008, 3), a(0.030, 3)) and drop[3] == (a(0.013, 3), a(0.035, 3)) and drop[5] == (a(0.063, 3), a(0.051, 3))
+    assert _level(drop[1]) and _level(drop[3]) and _above(drop[5]) and drop[5][0] < ig[5]["top − random"]
+    # SmolLM2's sentences
+    assert records["sentences"] == 12
+    audit = records["audit"]
+    assert audit["names recommended"] == [8, a(0.39, 2), a(0.86, 2)] and audit["names attributed"] == [11, a(0.65, 2), a(0.99, 2)]
+    assert audit["names a film it was not given"] == [0, 0.0, a(0.24, 2)]

@@ -175,23 +175,25 @@ def explanation_prompt(recommended: str, reasons: Sequence[tuple[str, float]]) -
             f"explain why \"{recommended}\" is suggested, naming only these films.")
 
 
-def _key(title: str) -> str:
-    """'Godfather, The (1972)' -> 'the godfather': MovieLens' year and trailing article undone, lower case."""
-    title = re.sub(r"\s*\(\d{4}\)\s*$", "", str(title)).strip()
-    return re.sub(r"^(.*), (The|A|An|Les|La|Il|Le|Das)$", r"\2 \1", title).lower()
+def _forms(title: str) -> set[str]:
+    """How a sentence may write a MovieLens title, in lower case and without its year: as stored ('godfather,
+    the') and with the trailing article moved back ('the godfather')."""
+    stored = re.sub(r"\s*\(\d{4}\)\s*$", "", str(title)).strip()
+    return {stored.lower(), re.sub(r"^(.*), (The|A|An|Les|La|Il|Le|Das)$", r"\2 \1", stored).lower()}
 
 
 def named_titles(sentence: str, titles: Sequence[str], min_chars: int = 5) -> list[str]:
-    """The distinct ``titles`` a generated sentence names (case-insensitive, year and moved article ignored).
-    Titles shorter than ``min_chars`` are skipped ('Heat' would match by accident), and so is a title that is
-    only part of a longer one named ('High Noon' inside '3 Ninjas: High Noon At Mega Mountain')."""
+    """The distinct ``titles`` a generated sentence names (case-insensitive, year ignored, the article either
+    way). Titles shorter than ``min_chars`` are skipped ('Heat' would match by accident), and so is a title that
+    is only part of a longer one named ('High Noon' inside '3 Ninjas: High Noon At Mega Mountain')."""
     text = sentence.lower()
     found: dict[str, str] = {}
     for t in titles:
-        key = _key(t)
-        if len(key) >= min_chars and key in text:
-            found.setdefault(key, t)
-    return [t for key, t in found.items() if not any(key != other and key in other for other in found)]
+        for form in _forms(t):
+            if len(form) >= min_chars and form in text:
+                found.setdefault(form, t)
+    named = [t for form, t in found.items() if not any(form != other and form in other for other in found)]
+    return list(dict.fromkeys(named))
 
 
 def explain_in_words(lm: Writer, titles: pd.Series, x: SeqInput, targets: torch.Tensor, attributions: torch.Tensor,
