@@ -4,7 +4,8 @@ Opacus clips each *sample's* gradient and adds Gaussian noise to their sum, so a
 data set here holds each user's last window only (``SequenceDataset(windows="last")``), which makes the
 guarantee user-level. Opacus also needs every parameter to be used inside a module's ``forward`` with the
 batch as the first dimension; SASRec ties its output layer to the item table (a bare ``h @ W.T``) and flattens
-positions in its loss, so ``DPSASRec`` unties the output layer and ``train_private`` keeps the batch dimension.
+positions in its loss, so ``DPSASRec`` (a model of ``tsrec.models.sequential``, re-exported here) unties the
+output layer and ``train_private`` keeps the batch dimension.
 ``tsrec.training.loop.run`` builds its own optimiser, which Opacus must wrap, so the DP epochs run here.
 """
 from __future__ import annotations
@@ -22,35 +23,12 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from tsrec.config import seed_everything
-from tsrec.models.sequential import SASRec, SeqInput
+from tsrec.models.sequential import DPSASRec, SeqInput
 from tsrec.training import TrainConfig, train
 from tsrec.training.loop import make_optimizer
 from tsrec.training.recipes import SequenceDataset
 
 __all__ = ["DPSASRec", "PrivateResult", "fedavg", "train_private", "user_losses", "user_shards"]
-
-
-class DPSASRec(SASRec):
-    """SASRec with its own output layer (not tied to the item table), so every weight is a module's weight
-    and Opacus can compute each sample's gradient; ``forward`` gives scores [B, L, n_items + 1]."""
-
-    name = "DP-SASRec"
-
-    def __init__(self, n_items: int, max_len: int = 50, hidden: int = 64, n_blocks: int = 2, n_heads: int = 1,
-                 dropout: float = 0.2, time_encoding: str | None = "log_interval"):
-        super().__init__(n_items, max_len, hidden, n_blocks, n_heads, dropout, time_encoding=time_encoding)
-        self.out = nn.Linear(hidden, n_items + 1, bias=False)
-        self.init_weights()
-
-    def output_weights(self) -> tuple[torch.Tensor, torch.Tensor | None]:
-        return self.out.weight, None
-
-    def logits(self, h: torch.Tensor) -> torch.Tensor:
-        return self.out(h)
-
-    def forward(self, items: torch.Tensor, times: torch.Tensor, next_times: torch.Tensor) -> torch.Tensor:
-        users = torch.zeros(len(items), dtype=torch.long, device=items.device)
-        return self.out(self.encode(SeqInput(users, items, times, next_times)))
 
 
 def _per_sample_ce(model: nn.Module, batch: tuple[torch.Tensor, ...]) -> torch.Tensor:

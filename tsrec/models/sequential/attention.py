@@ -1,4 +1,5 @@
-"""Self-attentive sequence models: SASRec (Kang & McAuley 2018) and the time-interval-aware TiSASRec."""
+"""Self-attentive sequence models: SASRec (Kang & McAuley 2018), the time-interval-aware TiSASRec, and SASRec with an
+untied output layer for private training (DPSASRec)."""
 from __future__ import annotations
 
 import torch
@@ -108,3 +109,27 @@ class TiSASRec(_SelfAttentive):
         for block in self.blocks:
             h = block(h, allowed, mask, extra)
         return self.ln(h)
+
+
+class DPSASRec(SASRec):
+    """SASRec with its own output layer (not tied to the item table), so every weight is a module's weight
+    and DP-SGD (Opacus, ``tsrec.training.privacy``) can compute each sample's gradient; ``forward`` gives
+    scores [B, L, n_items + 1] with the batch as the first dimension."""
+
+    name = "DP-SASRec"
+
+    def __init__(self, n_items: int, max_len: int = 50, hidden: int = 64, n_blocks: int = 2, n_heads: int = 1,
+                 dropout: float = 0.2, time_encoding: str | None = "log_interval"):
+        super().__init__(n_items, max_len, hidden, n_blocks, n_heads, dropout, time_encoding=time_encoding)
+        self.out = nn.Linear(hidden, n_items + 1, bias=False)
+        self.init_weights()
+
+    def output_weights(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        return self.out.weight, None
+
+    def logits(self, h: torch.Tensor) -> torch.Tensor:
+        return self.out(h)
+
+    def forward(self, items: torch.Tensor, times: torch.Tensor, next_times: torch.Tensor) -> torch.Tensor:
+        users = torch.zeros(len(items), dtype=torch.long, device=items.device)
+        return self.out(self.encode(SeqInput(users, items, times, next_times)))
