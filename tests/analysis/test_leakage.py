@@ -33,6 +33,6 @@ def test_the_attack_finds_a_planted_signal_and_nothing_in_noise():
     noise = L.multi_hot([rng.integers(0, 50, 5) for _ in labels], 50)
     res = {"planted": L.inference_accuracy(planted, labels), "noise": L.inference_accuracy(noise, labels)}
     table = L.leak_table(res, "noise")
-    assert table.loc["planted", "accuracy"] > 0.95 and table.loc["planted", "bits per user"] > 1.0
+    assert table.loc["planted", "accuracy"] > 0.95 and table.loc["planted", "bits per user"] > 0.5  # of log2(4) = 2
     assert table.loc["noise", "gain"] - table.loc["noise", "gain ±95% (paired)"] <= 1e-12  # not above chance
     assert table.loc["noise", "bits per user"] < 0.05 and table.loc["noise", "bits vs noise"] == 0
