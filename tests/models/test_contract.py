@@ -86,6 +86,7 @@ CASES: dict[str, tuple[tuple[type, ...], Callable[[splits.Split], Recommender]]]
     "SASRec": ((S.SASRec,), lambda s: _torch(lambda nu, ni: S.SASRec(ni, max_len=8, hidden=8, n_blocks=1,
                                                                      time_encoding="time2vec_now"))),
     "TiSASRec": ((S.TiSASRec,), lambda s: _torch(lambda nu, ni: S.TiSASRec(ni, max_len=8, hidden=8, n_blocks=1))),
+    "DPSASRec": ((S.DPSASRec,), lambda s: _torch(lambda nu, ni: S.DPSASRec(ni, max_len=8, hidden=8, n_blocks=1))),
     "TimeSensitiveModel": ((S.TimeSensitiveModel,),
                            lambda s: _torch(lambda nu, ni: S.TimeSensitiveModel(ni, nu, max_len=8, embedding_dim=8,
                                                                                 hidden_dim=8))),
