@@ -31,6 +31,7 @@ KS = (10,)
 MAX_LEN = 50  # sequence models read a user's last 50 events, as in the RecBole anchor runs (anchors.md)
 RECBOLE_SASREC = "SASRec(RecBole setup)"  # RecBole's dropouts (0.5, attention 0.5) and protocol: epoch chosen
 # on unmasked validation, the early-stopped model scored (no refit)
+RECBOLE_PROTOCOL = (RECBOLE_SASREC,)  # rows trained and selected as RecBole does, not as the book does
 SEQUENTIAL = ("SASRec", RECBOLE_SASREC, "TiSASRec", "SASRec+time2vec", "GRU4Rec", "LSTM4Rec", "NextItNet",
               "TimeSensitiveModel")
 TUNED_KNN = "ItemKNN(tuned decay)"  # size and half-life chosen on validation over a grid (tsrec.analysis.baselines)
@@ -106,12 +107,13 @@ def run_one(name: str, dataset: str, seed: int, shuffled: bool, max_seconds: flo
         target = "first" if split.kind == "leave-one-out" else "all"
         where = dict(device=device, amp=amp) if name in SEQUENTIAL else {}  # BPR-MF stays on the CPU
         # RecBole's setup picks its epoch on validation with seen items not masked, as RecBole does (anchors.md)
-        unmasked = validator(split, target, KS, mask_seen=False) if name == RECBOLE_SASREC else None
+        recbole = name in RECBOLE_PROTOCOL
+        unmasked = validator(split, target, KS, mask_seen=False) if recbole else None
         res = train(model, split, TrainConfig(seed=seed, progress=False, max_seconds=max_seconds, epochs=epochs,
                                               eval_target=target, **where), validate=unmasked)
         out.update(best_epoch=res.best_epoch, seconds_to_best=res.seconds_to_best,
                    seconds_per_epoch=res.seconds_per_epoch, valid_NDCG10=res.best_metrics.get("NDCG@10"))
-        if refit and name != RECBOLE_SASREC:  # the same data before test as the classic models: train + validation
+        if refit and not recbole:  # the same data before test as the classic models: train + validation
             # for validation's epoch count; RecBole's setup scores its early-stopped model, as RecBole does
             tsrec.seed_everything(seed)
             model = build(name, split, seed)
@@ -119,15 +121,12 @@ def run_one(name: str, dataset: str, seed: int, shuffled: bool, max_seconds: flo
                                                             **where))
     else:
         if name == TUNED_KNN:  # neighbourhood size and half-life chosen on validation, then fitted like the rest
-            sizes = sorted({min(size, split.n_items) for size in TUNED_SIZES})  # past n_items, one "every item"
             chosen, _ = tune_knn(split, "first" if split.kind == "leave-one-out" else "all", TUNED_HALF_LIVES,
-                                 sizes)
+                                 TUNED_SIZES)
             k, half_life = chosen["k_neighbors"], chosen["time_decay_half_life"]
             model = ItemKNN(k, time_decay_half_life=half_life)
-            every = k >= split.n_items  # no neighbourhood cut at all: the largest size there is, not a grid's edge
-            h_inside = min(TUNED_HALF_LIVES) < half_life < max(TUNED_HALF_LIVES)
-            edge = not chosen["inside_grid"] and not (every and h_inside)
-            out["chosen"] = f"k {'all' if every else k}, h {duration_label(half_life)}{' (grid edge)' if edge else ''}"
+            edge = "" if chosen["inside_grid"] else " (grid edge)"
+            out["chosen"] = f"k {'all' if chosen['every_item'] else k}, h {duration_label(half_life)}{edge}"
         model.fit(split.history("test"), split.n_users, split.n_items)
         out.update(seconds_to_best=time.perf_counter() - t0)
     test = evaluate(model, split, "test", ks=KS, target="all")  # "all" only matters for the temporal split

@@ -116,6 +116,10 @@ def test_evaluate_equals_the_individual_metric_functions():
     assert default["novelty@5"] == pytest.approx(M.novelty(top, known, split.train["user"].nunique()))
     with pytest.raises(ValueError, match="exceeds"):
         evaluate(scores, split, "test", ks=(split.n_items + 1,))
+    # without lists (what validation needs): the same rank metrics, nothing of the lists, no AUC
+    ranks_only = evaluate(scores, split, "test", ks=(2, 5), lists=False)
+    assert set(ranks_only) == set(M.rank_metrics(M.target_ranks(s, t, seen), ks=(2, 5))) | {"users"}
+    assert all(ranks_only[key] == out[key] for key in ranks_only)
 
 
 def test_unmasked_protocol_ranks_seen_items_too(ml100k_loo):

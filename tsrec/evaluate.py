@@ -71,7 +71,7 @@ def _padding_mask(n_rows: int, n_cols: int) -> torch.Tensor:
 
 def evaluate(model_or_scores: ModelOrScores, split: Split, stage: str = "test", ks: Sequence[int] = DEFAULT_KS,
              batch_size: int = 1024, item_counts: np.ndarray | None = None, distance: M.Distance | None = None,
-             per_user: bool = False, target: str = "first", mask_seen: bool = True
+             per_user: bool = False, target: str = "first", mask_seen: bool = True, lists: bool = True
              ) -> dict | tuple[dict, pd.DataFrame]:
     """Score every query of ``stage`` against all items and return all metrics at every k.
 
@@ -81,11 +81,10 @@ def evaluate(model_or_scores: ModelOrScores, split: Split, stage: str = "test", 
     With ``per_user=True`` also returns a DataFrame (user, target, rank) for intervals and breakdowns.
     ``target`` ("first" or "all") chooses the targets of a temporal split (see ``eval_queries``).
     ``mask_seen=False`` ranks the user's seen items too (RecBole's protocol for sequential models).
+    ``lists=False`` computes the target ranks only (HR, NDCG, MRR...), no top-k lists and no AUC: what a
+    validation callback needs, in less time.
     """
     queries, targets = eval_queries(split, stage, target)
-    if item_counts is None:  # users who know each item (novelty's p_i), not raw event counts
-        known = split.train.drop_duplicates(["user", "item"])["item"]
-        item_counts = np.bincount(known, minlength=split.n_items + 1)
     kmax = max(ks)
     ranks, tops, aucs = [], [], []
     for start in range(0, len(queries), batch_size):
@@ -93,23 +92,37 @@ def evaluate(model_or_scores: ModelOrScores, split: Split, stage: str = "test", 
         scores = _scores_for(model_or_scores, b)
         mask = seen_mask(b, scores.shape[1]) if mask_seen else _padding_mask(len(b), scores.shape[1])
         tgt = torch.tensor(targets[start:start + batch_size], dtype=torch.long)
+        if not lists:
+            ranks.append(M.target_ranks(scores, tgt, mask))
+            continue
         rank, auc = M.ranks_and_auc(scores, tgt, mask)
         ranks.append(rank)
         tops.append(M.topk_items(scores, mask, kmax))
         aucs.append(auc * len(b))
     rank = torch.cat(ranks)
-    top = torch.cat(tops).numpy()
     out = M.rank_metrics(rank, ks)
-    out["AUC"] = float(sum(aucs) / len(queries))
+    if lists:
+        out["AUC"] = float(sum(aucs) / len(queries))
+        out.update(_list_metrics(torch.cat(tops).numpy(), split, ks, item_counts, distance))
+    out["users"] = len(queries)
+    if per_user:
+        return out, pd.DataFrame({"user": queries.users, "target": targets, "rank": rank.numpy()})
+    return out
+
+
+def _list_metrics(top: np.ndarray, split: Split, ks: Sequence[int], item_counts: np.ndarray | None,
+                  distance: M.Distance | None) -> dict:
+    """Coverage, novelty and (with ``distance``) intra-list diversity of the top-k lists at each k."""
+    if item_counts is None:  # users who know each item (novelty's p_i), not raw event counts
+        known = split.train.drop_duplicates(["user", "item"])["item"]
+        item_counts = np.bincount(known, minlength=split.n_items + 1)
+    out = {}
     n_users = int(split.train["user"].nunique())
     for k in ks:
         out[f"coverage@{k}"] = M.catalog_coverage(top[:, :k], split.n_items)
         out[f"novelty@{k}"] = M.novelty(top[:, :k], item_counts, n_users)
         if distance is not None:
             out[f"ILD@{k}"] = M.intra_list_diversity(top[:, :k], distance)
-    out["users"] = len(queries)
-    if per_user:
-        return out, pd.DataFrame({"user": queries.users, "target": targets, "rank": rank.numpy()})
     return out
 
 
@@ -144,14 +157,26 @@ def score_trajectories(model: ModelOrScores, events: pd.DataFrame, batch_size: i
     return pd.DataFrame({"user": queries.users, "timestamp": queries.now, "item": items, "percentile": pct})
 
 
+RANK_METRICS = ("HR", "Recall", "Precision", "NDCG", "MRR")  # what target ranks alone give (``lists=False``)
+
+
+def validation_value(model: ModelOrScores, split: Split, metric: str = "NDCG@10", target: str = "first") -> float:
+    """One validation metric (e.g. ``"NDCG@10"``, ``"coverage@10"``) of ``model``; the lists only when it needs them."""
+    name, _, k = metric.partition("@")
+    if not k.isdigit():
+        raise ValueError(f"metric must look like 'NDCG@10', got {metric!r}")
+    return float(evaluate(model, split, "valid", ks=(int(k),), target=target, lists=name not in RANK_METRICS)[metric])
+
+
 def validator(split: Split, target: str = "first", ks: Sequence[int] = (10,), mask_seen: bool = True
               ) -> Callable[[object], dict]:
-    """The validation callback of a training loop: ``validate(model)`` -> validation metrics at ``ks`` (full
-    ranking, seen items masked unless ``mask_seen=False``), so a model's training never imports this evaluator."""
+    """The validation callback of a training loop: ``validate(model)`` -> validation rank metrics at ``ks`` (full
+    ranking, seen items masked unless ``mask_seen=False``; no lists, see ``evaluate``), so a model's training
+    never imports this evaluator."""
     if target not in ("first", "all"):
         raise ValueError(f"target must be 'first' or 'all', got {target!r}")
 
     def validate(model: object) -> dict:
-        return evaluate(model, split, "valid", ks=ks, target=target, mask_seen=mask_seen)
+        return evaluate(model, split, "valid", ks=ks, target=target, mask_seen=mask_seen, lists=False)
 
     return validate

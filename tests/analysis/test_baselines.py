@@ -12,6 +12,7 @@ from tsrec.analysis.baselines import (
     tune_baselines,
     tune_blend,
     tune_covisitation,
+    tune_knn,
 )
 from tsrec.evaluate import evaluate
 from tsrec.models.covisit import CoVisitation
@@ -26,6 +27,19 @@ def split():
 
 def test_duration_labels():
     assert [duration_label(s) for s in (2, 90, 7200, 30 * 86400)] == ["2 s", "1.5 min", "2 h", "30 d"]
+
+
+def test_knn_sizes_past_the_catalogue_count_once_as_every_item(split):
+    chosen, frame = tune_knn(split, knn_half_lives=(10, 60, 3600), sizes=(5, 10, 40, 80))
+    assert sorted(frame["k_neighbors"].unique()) == [5, 10, split.n_items]  # 40 and 80 both mean all 20 items
+    best = frame.loc[frame.iloc[:, 2].idxmax()]
+    assert chosen["k_neighbors"] == best["k_neighbors"]
+    assert chosen["time_decay_half_life"] == best["time_decay_half_life"]
+    assert chosen["every_item"] == (chosen["k_neighbors"] == split.n_items)
+    # only sizes past the catalogue: one size, every item, the largest there is, so not a grid's edge
+    chosen, frame = tune_knn(split, knn_half_lives=(10, 60, 3600), sizes=(40, 80))
+    assert frame["k_neighbors"].unique().tolist() == [split.n_items] and chosen["every_item"]
+    assert chosen["inside_grid"] == (chosen["time_decay_half_life"] == 60)
 
 
 def test_the_choice_is_the_best_validation_value_and_fresh_models_carry_it(split):

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from tsrec.evaluate import evaluate
+from tsrec.evaluate import validation_value
 from tsrec.models.base import Recommender
 from tsrec.models.content import Hybrid
 from tsrec.models.covisit import CoVisitation
@@ -74,8 +74,7 @@ class TunedBaselines:
 
 
 def _validation(models: dict[float, Recommender], split: Split, target: str, metric: str) -> pd.Series:
-    ks = (int(metric.split("@")[1]),)
-    return pd.Series({s: float(evaluate(m, split, "valid", ks=ks, target=target)[metric]) for s, m in models.items()})
+    return pd.Series({s: validation_value(m, split, metric, target) for s, m in models.items()})
 
 
 def tune_baselines(split: Split, target: str = "first", knn_half_lives: Sequence[float] = KNN_HALF_LIVES,
@@ -99,7 +98,11 @@ def tune_knn(split: Split, target: str = "first", knn_half_lives: Sequence[float
              sizes: Sequence[int] = KNN_SIZES, metric: str = "NDCG@10") -> tuple[dict, pd.DataFrame]:
     """The time-decayed item-kNN's neighbourhood size and half-life chosen together on validation (every pair of
     the two grids, fitted on ``split.train``): the chosen ``{"k_neighbors", "time_decay_half_life"}``, whether
-    each lies strictly inside its grid, and every pair's validation value."""
+    each lies strictly inside its grid, ``every_item`` (k reaches the catalogue), and every pair's validation value.
+
+    Sizes past ``split.n_items`` count as one size, "every item": the largest neighbourhood there is, so choosing
+    it is not a grid's edge (no larger size could be tried)."""
+    sizes = sorted({min(int(k), split.n_items) for k in sizes})
     rows = []
     for k in sizes:
         tuned = tune_baselines(split, target, knn_half_lives, (), metric, int(k))
@@ -107,8 +110,9 @@ def tune_knn(split: Split, target: str = "first", knn_half_lives: Sequence[float
         rows += [(int(k), float(h), float(v)) for h, v in values.items()]
     frame = pd.DataFrame(rows, columns=["k_neighbors", "time_decay_half_life", f"validation {metric}"])
     k, h = frame.loc[frame[f"validation {metric}"].idxmax(), ["k_neighbors", "time_decay_half_life"]]
-    inside = bool(min(sizes) < k < max(sizes)) and bool(min(knn_half_lives) < h < max(knn_half_lives))
-    return {"k_neighbors": int(k), "time_decay_half_life": float(h), "inside_grid": inside}, frame
+    every = bool(k >= split.n_items)
+    inside = bool(min(sizes) < k < max(sizes) or every) and bool(min(knn_half_lives) < h < max(knn_half_lives))
+    return {"k_neighbors": int(k), "time_decay_half_life": float(h), "inside_grid": inside, "every_item": every}, frame
 
 
 def earlier_baselines(split: Split, target: str = "first", knn_half_lives: Sequence[float] = KNN_HALF_LIVES,

@@ -25,7 +25,7 @@ import torch
 from tsrec import prep, splits
 from tsrec.analysis.baselines import COVISITATION_GRID, KNN_HALF_LIVES, tune_baselines, tune_covisitation
 from tsrec.data import Dataset
-from tsrec.evaluate import eval_queries, evaluate
+from tsrec.evaluate import eval_queries, evaluate, validation_value
 from tsrec.metrics import clustered_mean_ci, mean_ci, per_user_rank_metrics, target_ranks
 from tsrec.models.base import Recommender
 from tsrec.models.content import ContentKNN, Hybrid, normalise_scores
@@ -164,10 +164,6 @@ def create_time_series_features(split: Split, items: pd.DataFrame, parameters: P
     return text, facts
 
 
-def _validation(model: Recommender, split: Split, target: str, metric: str) -> float:
-    return float(evaluate(model, split, "valid", ks=(int(metric.split("@")[1]),), target=target)[metric])
-
-
 def train_model(split: Split, text: np.ndarray | None, target: str, parameters: PipelineConfig
                 ) -> tuple[TimeTextSettings, dict[str, pd.DataFrame]]:
     """trainModel: fit each part on train and choose its settings on validation (the kNN's and the text
@@ -178,8 +174,8 @@ def train_model(split: Split, text: np.ndarray | None, target: str, parameters: 
     text_tried = pd.Series(dtype=float)
     if text is not None:
         hist = split.history("valid")
-        text_tried = pd.Series({h: _validation(ContentKNN(text, h).fit(hist, split.n_users, split.n_items), split,
-                                               target, metric) for h in parameters.text_half_lives})
+        text_tried = pd.Series({h: validation_value(ContentKNN(text, h).fit(hist, split.n_users, split.n_items), split,
+                                                    metric, target) for h in parameters.text_half_lives})
     settings = TimeTextSettings(cov, knn.knn_half_life,
                                 float(text_tried.idxmax()) if len(text_tried) else TEXT_HALF_LIVES[0])
     return settings, {"item-kNN": knn.validation.loc["item-kNN half-life"], "CoVisitation": cov_tried,
