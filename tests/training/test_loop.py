@@ -67,6 +67,24 @@ def test_run_takes_one_step_per_batch_and_reports_the_weighted_mean_loss():
     assert not model.training and model.train_config["epochs"] == 2 and model.train_config["optimizer"] == "sgd"
 
 
+def test_prepare_replaces_the_optimizer_and_the_batches_before_the_first_epoch():
+    model, seen = Scalar(), {}
+
+    def prepare(module, optimizer):  # what Opacus' make_private does: wrap both, hand them back
+        seen.update(module=module, built=optimizer)
+        return torch.optim.SGD(module.parameters(), lr=0.05), lambda: [2.0]
+
+    def batch_loss(b: float):
+        return b * (model.w - 3) ** 2, b
+
+    result = loop.run(model, lambda: [100.0, 100.0], batch_loss, _cfg(epochs=2), prepare=prepare)
+    assert seen["module"] is model and isinstance(seen["built"], torch.optim.SGD)
+    w = 0.0
+    for _ in range(2):  # one batch of 2.0 per epoch at the prepared rate, never the original batches
+        w -= 0.05 * 2 * 2.0 * (w - 3)
+    assert float(model.w.detach()) == pytest.approx(w) and len(result.history) == 2
+
+
 def test_timings_come_from_the_clock_with_and_without_evaluation(monkeypatch):
     clock = FakeClock()
     monkeypatch.setattr(loop, "time", SimpleNamespace(perf_counter=clock.perf_counter))

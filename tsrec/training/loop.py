@@ -141,21 +141,28 @@ def _improved(value: float, best: float, mode: str, min_delta: float) -> bool:
     return value > best + min_delta if mode == "max" else value < best - min_delta
 
 
+Prepare = Callable[[nn.Module, torch.optim.Optimizer], tuple[torch.optim.Optimizer, Callable[[], Iterable[Any]]]]
+
+
 def run(model: nn.Module, batches: Callable[[], Iterable[Any]], batch_loss: Callable[[Any], tuple[torch.Tensor, float]],
         cfg: TrainConfig, validate: Callable[[nn.Module], dict] | None = None,
-        columns: tuple[str, ...] = ()) -> TrainResult:
+        columns: tuple[str, ...] = (), prepare: Prepare | None = None) -> TrainResult:
     """Train ``model`` for up to ``cfg.epochs`` epochs of ``batches()``, minimising ``batch_loss(batch)``.
 
     ``batch_loss`` returns the loss and its weight in the epoch's mean. With ``validate``, the model is
     validated every ``cfg.eval_every`` epochs (and at the last one); the best ``cfg.metric`` keeps its
     weights, which are restored at the end, and ``cfg.patience`` checks without improvement stop the run.
     ``columns`` are the validation metrics kept in the history. The run is seeded with ``cfg.seed``.
+    ``prepare(model, optimizer) -> (optimizer, batches)`` replaces both before the first epoch: how a library
+    that wraps the optimiser and the data (Opacus' DP-SGD, ``tsrec.training.privacy``) joins this loop.
     """
     cfg.check()
     seed_everything(cfg.seed)
     dev = pick_device(cfg.device)
     model.to(dev)
     optimizer = make_optimizer(model.parameters(), cfg.optimizer, cfg.lr, cfg.weight_decay)
+    if prepare is not None:
+        optimizer, batches = prepare(model, optimizer)
     schedule = (torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=cfg.epochs)
                 if cfg.lr_schedule == "cosine" else None)
     sign = 1.0 if cfg.mode == "max" else -1.0

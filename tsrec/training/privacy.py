@@ -5,8 +5,8 @@ data set here holds each user's last window only (``SequenceDataset(windows="las
 guarantee user-level. Opacus also needs every parameter to be used inside a module's ``forward`` with the
 batch as the first dimension; SASRec ties its output layer to the item table (a bare ``h @ W.T``) and flattens
 positions in its loss, so ``DPSASRec`` (a model of ``tsrec.models.sequential``, re-exported here) unties the
-output layer and ``train_private`` keeps the batch dimension.
-``tsrec.training.loop.run`` builds its own optimiser, which Opacus must wrap, so the DP epochs run here.
+output layer and ``train_private`` keeps the batch dimension; its epochs run in ``tsrec.training.loop.run``,
+whose ``prepare`` hook lets Opacus wrap the loop's optimiser and data loader.
 """
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from torch.utils.data import DataLoader
 from tsrec.config import seed_everything
 from tsrec.models.sequential import DPSASRec, SeqInput
 from tsrec.training import TrainConfig, train
-from tsrec.training.loop import make_optimizer
+from tsrec.training.loop import run
 from tsrec.training.recipes import SequenceDataset
 
 __all__ = ["DPSASRec", "PrivateResult", "fedavg", "train_private", "user_losses", "user_shards"]
@@ -55,7 +55,8 @@ class PrivateResult:
 
 def train_private(model: DPSASRec, frame: pd.DataFrame, epochs: int, target_epsilon: float | None, delta: float,
                   batch_size: int = 64, lr: float = 2e-3, max_grad_norm: float = 1.0, seed: int = 0) -> PrivateResult:
-    """DP-SGD (Opacus, DP-Adam, Poisson sampling, RDP accountant) on each user's last window of ``frame``.
+    """DP-SGD (Opacus, DP-Adam, Poisson sampling, RDP accountant) on each user's last window of ``frame``,
+    through the package's training loop (``prepare`` hands Opacus the loop's optimiser and the data).
 
     The noise multiplier is chosen so that ``epochs`` reach ``target_epsilon`` at ``delta``; with
     ``target_epsilon=None`` gradients are clipped but no noise is added (ε infinite), the control that
@@ -66,34 +67,35 @@ def train_private(model: DPSASRec, frame: pd.DataFrame, epochs: int, target_epsi
     seed_everything(seed)
     data = SequenceDataset(frame, model.max_len, windows="last")
     loader = DataLoader(data, batch_size=batch_size, shuffle=True, generator=torch.Generator().manual_seed(seed))
-    optimizer = make_optimizer(model.parameters(), "adam", lr)
-    common = {"module": model.train(), "optimizer": optimizer, "data_loader": loader, "max_grad_norm": max_grad_norm}
-    with warnings.catch_warnings():  # Opacus warns that secure_mode is off: we want reproducible noise, not a CSPRNG
-        warnings.filterwarnings("ignore", message="Secure RNG turned off")
-        engine = PrivacyEngine(accountant="rdp", secure_mode=False)
+    wrapped: dict = {}
+
+    def prepare(module: nn.Module, optimizer: torch.optim.Optimizer):
+        common = {"module": module, "optimizer": optimizer, "data_loader": loader, "max_grad_norm": max_grad_norm}
         if target_epsilon is None:
             gsm, opt, dl = engine.make_private(noise_multiplier=0.0, **common)
         else:
             gsm, opt, dl = engine.make_private_with_epsilon(target_epsilon=target_epsilon, target_delta=delta,
                                                             epochs=epochs, **common)
-    losses, steps = [], 0
-    for _ in range(epochs):
-        total, n = 0.0, 0
-        for batch in dl:
-            if len(batch[0]) == 0:  # Poisson sampling can draw an empty batch
-                continue
-            loss = _per_sample_ce(gsm, batch)
-            opt.zero_grad(set_to_none=True)
-            with warnings.catch_warnings():  # integer item ids need no gradient; Opacus' hooks fire all the same
-                warnings.filterwarnings("ignore", message="Full backward hook is firing")
-                loss.mean().backward()
-            opt.step()
-            total, n, steps = total + float(loss.detach().sum()), n + len(loss), steps + 1
-        losses.append(total / max(n, 1))
+        wrapped.update(module=gsm, optimizer=opt, steps=0)
+        return opt, lambda: (batch for batch in dl if len(batch[0]))  # Poisson sampling can draw an empty batch
+
+    def batch_loss(batch: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, float]:
+        loss = _per_sample_ce(wrapped["module"], batch)
+        wrapped["steps"] += 1
+        return loss.mean(), len(loss)
+
+    cfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, optimizer="adam", eval_every=1, patience=epochs,
+                      min_delta=0.0, metric="loss", mode="min", seed=seed, device="cpu", progress=False)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Secure RNG turned off")  # reproducible noise, not a CSPRNG
+        warnings.filterwarnings("ignore", message="Full backward hook is firing")  # integer ids need no gradient
+        engine = PrivacyEngine(accountant="rdp", secure_mode=False)
+        result = run(model, lambda: loader, batch_loss, cfg, prepare=prepare)
     eps = float("inf") if target_epsilon is None else float(engine.get_epsilon(delta))
-    gsm._close()  # remove Opacus' hooks: the model scores and explains like any other afterwards
+    wrapped["module"]._close()  # remove Opacus' hooks: the model scores and explains like any other afterwards
     model.eval()
-    return PrivateResult(eps, delta, float(opt.noise_multiplier), steps, losses)
+    return PrivateResult(eps, delta, float(wrapped["optimizer"].noise_multiplier), wrapped["steps"],
+                         result.history["loss"].tolist())
 
 
 def user_losses(model: nn.Module, frame: pd.DataFrame, batch_size: int = 256) -> pd.Series:
