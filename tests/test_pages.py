@@ -60,3 +60,15 @@ def test_records_are_shown_once_at_the_end(nb):
     assert "show_records(" in "".join(code[-1]["source"]), "the last code cell must call tsrec.book.show_records()"
     holders = [i for i, c in enumerate(code) if any(book.MIME in o.get("data", {}) for o in c.get("outputs", []))]
     assert holders in ([], [len(code) - 1]), f"records are displayed by code cells {holders}, not only the last"
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_the_text_cites_only_files_in_the_repository(nb):
+    """The book's working notes (BOOK.md, ANCHORS.md) live outside the repository; a page links what it has."""
+    doc = json.loads(nb.read_text(encoding="utf-8"))
+    text = "\n".join("".join(c["source"]) for c in doc["cells"] if c["cell_type"] == "markdown")
+    assert not re.search(r"\b(?:BOOK|ANCHORS)\.md\b", text), f"{nb.name} cites a file outside the repository"
+    links = re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", text)
+    missing = [link for link in links if "://" not in link and not link.startswith("mailto:")
+               and not (nb.parent / link).exists()]
+    assert not missing, f"{nb.name} links files that do not exist: {missing}"
