@@ -75,6 +75,7 @@ bench: data
 	$(PY) benchmarks/llamarec_protocol.py --jobs 2
 	$(PY) benchmarks/covisitation.py
 	$(PY) benchmarks/case_study.py
+	TSREC_THREADS=1 $(PY) benchmarks/privacy_seeds.py
 
 # SASRec trained by DistributedDataParallel: two CPU processes (gloo) launched by torchrun (chapter 8)
 ddp: data
